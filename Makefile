@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: MIT
+#
+# Rhenium's one build front end (plain GNU make, no generated build system).
+#
+#   make            build build/rhenium.elf and build/rhenium.bin
+#   make run        boot it on QEMU virt (SMP=4 by default)
+#   make test       host unit tests + QEMU system tests
+#   make lint       clang-format check + cppcheck
+#   make coverage   line coverage of the host-tested generic code
+#   make fuzz       libFuzzer on the device-tree reader (FUZZ_SECONDS)
+#   make debug      QEMU paused with a gdbstub; prints the gdb command
+#   make clean
+#
+# Everything a fresh machine lacks is installed by scripts/setup.sh, which the
+# targets that need tools run first (idempotent, one line per step).
+
+BUILD ?= build
+CACHE ?= $(CURDIR)/.cache
+CROSS_COMPILE ?= aarch64-linux-gnu-
+QEMU ?= qemu-system-aarch64
+PYTHON ?= /usr/bin/python3
+SMP ?= 4
+MEM ?= 1G
+FUZZ_SECONDS ?= 60
+
+CC := $(CROSS_COMPILE)gcc
+LD := $(CROSS_COMPILE)ld
+OBJCOPY := $(CROSS_COMPILE)objcopy
+HOST_CC ?= gcc
+FUZZ_CC ?= clang
+
+VERSION := $(shell cat VERSION)
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# ---------------------------------------------------------------- sources
+ARCH := aarch64
+GENERIC_SRCS := $(wildcard core/*.c) $(wildcard lib/*.c)
+ARCH_SRCS := $(wildcard arch/$(ARCH)/*.c) $(wildcard arch/$(ARCH)/*.S)
+# Generic code that only makes sense on the hardware (boot orchestration).
+HOST_EXCLUDE := core/boot.c
+HOST_SRCS := $(filter-out $(HOST_EXCLUDE),$(GENERIC_SRCS)) $(wildcard arch/fake/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+DTS_FIXTURES := $(patsubst tests/dts/%.dts,$(BUILD)/fixtures/%.dtb,$(wildcard tests/dts/*.dts))
+QEMU_FIXTURES := $(BUILD)/fixtures/qemu-virt-smp1.dtb $(BUILD)/fixtures/qemu-virt-smp4.dtb \
+	$(BUILD)/fixtures/qemu-virt-secure.dtb
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wundef -Wvla
+INCLUDES := -Iinclude -Iarch/$(ARCH)/include
+
+# Freestanding, position independent (entry.S applies its own relocations),
+# no FP/SIMD (guest state we must not clobber), strict alignment (runs with
+# the MMU off at first, where memory is Device and unaligned accesses fault).
+TARGET_CFLAGS := -std=c11 -ffreestanding -nostdlib -fpie -fvisibility=hidden -fno-plt \
+	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -mbranch-protection=none \
+	-fno-stack-protector -fno-omit-frame-pointer -ffunction-sections -fdata-sections \
+	-O2 -g $(WARNINGS) $(INCLUDES) -MMD -MP \
+	-DRHENIUM_VERSION='"$(VERSION)"' -DRHENIUM_GIT_REV='"$(GIT_REV)"'
+TARGET_ASFLAGS := -g $(INCLUDES) -MMD -MP -D__ASSEMBLY__
+TARGET_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack -z max-page-size=4096 \
+	--gc-sections -T arch/$(ARCH)/image.ld
+
+HOST_CFLAGS := -std=c11 -g -O1 -DRHENIUM_HOST $(WARNINGS) -Wno-missing-prototypes \
+	-Iinclude -Itests/unit -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(GENERIC_SRCS))
+
+.PHONY: all run test unit system-test lint coverage fuzz fuzz-smoke debug clean setup \
+	format help
+all: $(BUILD)/rhenium.bin
+
+help:
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------- setup
+SETUP_STAMP := $(CACHE)/setup.stamp
+$(SETUP_STAMP): scripts/setup.sh
+	@RHENIUM_CACHE=$(CACHE) bash scripts/setup.sh
+
+setup:
+	@RHENIUM_CACHE=$(CACHE) bash scripts/setup.sh
+
+# ---------------------------------------------------------------- image
+$(BUILD)/target/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(TARGET_CFLAGS) -c $< -o $@
+
+$(BUILD)/target/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(TARGET_ASFLAGS) -c $< -o $@
+
+# The revision is baked into the banner: rebuild its user when HEAD moves.
+$(BUILD)/target/core/boot.c.o: $(BUILD)/git-rev
+$(BUILD)/git-rev: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+
+$(BUILD)/rhenium.elf: $(TARGET_OBJS) arch/$(ARCH)/image.ld
+	@echo "  LD      $@"
+	@$(LD) $(TARGET_LDFLAGS) -o $@ $(TARGET_OBJS)
+	@scripts/check-image.sh $@
+
+$(BUILD)/rhenium.bin: $(BUILD)/rhenium.elf
+	@echo "  OBJCOPY $@"
+	@$(OBJCOPY) -O binary $< $@
+
+# ---------------------------------------------------------------- run / debug
+QEMU_MACHINE := -M virt,gic-version=3,virtualization=on -cpu max -m $(MEM) -smp $(SMP)
+run: $(SETUP_STAMP) $(BUILD)/rhenium.bin
+	@echo "Rhenium on QEMU virt, $(SMP) CPUs, $(MEM). Quit with Ctrl-A x."
+	$(QEMU) $(QEMU_MACHINE) -nographic -kernel $(BUILD)/rhenium.bin $(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+GDB_PORT ?= 1234
+debug: $(SETUP_STAMP) $(BUILD)/rhenium.bin
+	@echo "QEMU is paused at reset with its gdbstub on port $(GDB_PORT). In another terminal run:"
+	@echo
+	@echo "  gdb-multiarch -q -ex 'set confirm off' -ex 'add-symbol-file $(CURDIR)/$(BUILD)/rhenium.elf -o 0x40000000' -ex 'target remote :$(GDB_PORT)'"
+	@echo
+	$(QEMU) $(QEMU_MACHINE) -nographic -kernel $(BUILD)/rhenium.bin -S -gdb tcp::$(GDB_PORT) $(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+# ---------------------------------------------------------------- host tests
+$(BUILD)/fixtures/%.dtb: tests/dts/%.dts
+	@mkdir -p $(dir $@)
+	@dtc -q -I dts -O dtb -o $@ $<
+
+$(BUILD)/fixtures/qemu-virt-smp%.dtb: $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	@$(QEMU) -M virt,gic-version=3,virtualization=on,dumpdtb=$@ -cpu max -m 1G -smp $* \
+		-display none >/dev/null
+
+$(BUILD)/fixtures/qemu-virt-secure.dtb: $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	@$(QEMU) -M virt,gic-version=3,virtualization=on,secure=on,dumpdtb=$@ -cpu max -m 1G \
+		-display none >/dev/null
+
+$(BUILD)/host/unit-tests: $(HOST_SRCS) $(UNIT_SRCS) $(wildcard include/rhenium/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(HOST_SRCS) $(UNIT_SRCS) -o $@
+
+unit: $(BUILD)/host/unit-tests $(DTS_FIXTURES) $(QEMU_FIXTURES)
+	@$(BUILD)/host/unit-tests --fixtures $(BUILD)/fixtures
+
+# ---------------------------------------------------------------- system tests
+system-test: $(SETUP_STAMP) $(BUILD)/rhenium.bin
+	@cd tests/system && RHENIUM_BUILD=$(CURDIR)/$(BUILD) RHENIUM_CACHE=$(CACHE) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: $(SETUP_STAMP)
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory system-test
+
+# ---------------------------------------------------------------- fuzzing
+FUZZ_SRCS := $(filter-out $(HOST_EXCLUDE),$(GENERIC_SRCS)) $(wildcard arch/fake/*.c)
+$(BUILD)/fuzz/fuzz_fdt: tests/fuzz/fuzz_fdt.c $(FUZZ_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@$(FUZZ_CC) -std=c11 -g -O1 -DRHENIUM_HOST -Iinclude -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $^ -o $@
+
+fuzz: $(SETUP_STAMP) $(BUILD)/fuzz/fuzz_fdt $(DTS_FIXTURES)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_fdt -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus/fdt
+
+# A short run inside `make test` so the target never rots.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15 2>&1 | tail -n 3
+
+# ---------------------------------------------------------------- quality
+C_FILES = $(shell git ls-files '*.c' '*.h')
+lint: $(SETUP_STAMP)
+	@echo "  FORMAT  clang-format --dry-run"
+	@clang-format --dry-run --Werror $(C_FILES)
+	@echo "  CPPCHECK"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --std=c11 -Iinclude -Iarch/$(ARCH)/include -DRHENIUM_HOST \
+		--suppress=missingIncludeSystem core lib arch tests/unit
+	@echo "  SHELLCHECK-ish: bash -n"
+	@for f in scripts/*.sh .ci/run; do bash -n $$f || exit 1; done
+	@echo "lint: ok"
+
+format:
+	@clang-format -i $(C_FILES)
+
+COV_DIR := $(BUILD)/coverage
+coverage: $(SETUP_STAMP) $(DTS_FIXTURES) $(QEMU_FIXTURES)
+	@mkdir -p $(COV_DIR)
+	@$(HOST_CC) $(HOST_CFLAGS) --coverage -O0 $(HOST_SRCS) $(UNIT_SRCS) -o $(COV_DIR)/unit-tests
+	@rm -f $(COV_DIR)/*.gcda
+	@cd $(COV_DIR) && ./unit-tests --fixtures $(CURDIR)/$(BUILD)/fixtures >/dev/null
+	@lcov -q --capture --directory $(COV_DIR) --output-file $(COV_DIR)/all.info
+	@lcov -q --extract $(COV_DIR)/all.info '$(CURDIR)/core/*' '$(CURDIR)/lib/*' \
+		--output-file $(COV_DIR)/coverage.info
+	@lcov --list $(COV_DIR)/coverage.info
+	@genhtml -q $(COV_DIR)/coverage.info --output-directory $(COV_DIR)/html
+	@echo "HTML report: $(COV_DIR)/html/index.html"
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:
+-include $(TARGET_OBJS:.o=.d)

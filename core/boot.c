@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The boot sequence after the architecture has a console: page allocator,
+ * the hypervisor's own address space, every CPU through PSCI CPU_ON, and a
+ * banner that tests and users read to know the machine is healthy.
+ */
+#include <rhenium/arch.h>
+#include <rhenium/boot.h>
+#include <rhenium/bootargs.h>
+#include <rhenium/format.h>
+#include <rhenium/log.h>
+#include <rhenium/mm.h>
+#include <rhenium/panic.h>
+#include <rhenium/psci.h>
+#include <rhenium/string.h>
+
+/* How long a CPU may take from CPU_ON to reporting in, in microseconds. */
+#define BOOT_CPU_TIMEOUT_US 1000000
+
+/* Logical CPU index -> MPIDR; index 0 is always the CPU we booted on. */
+static uint64_t boot_cpu_mpidr[PLATFORM_MAX_CPUS];
+static uint32_t boot_cpu_online[PLATFORM_MAX_CPUS];
+static unsigned int boot_cpu_count;
+
+static void boot_apply_log_level(const char *bootargs)
+{
+	const char *value;
+	size_t len;
+	enum log_level level;
+
+	if (!bootargs_find(bootargs, "log", &value, &len))
+		return;
+	if (log_level_from_name(value, len, &level))
+		log_set_level(level);
+	else
+		LOG_WARN("bootargs: unknown rhenium.log level, keeping the default");
+}
+
+/* Boot CPU first, then the others in device-tree order. */
+static void boot_order_cpus(const struct platform_info *plat)
+{
+	uint64_t self = arch_cpu_mpidr();
+	unsigned int n = 1;
+	bool self_found = false;
+
+	boot_cpu_mpidr[0] = self;
+	for (unsigned int i = 0; i < plat->cpu_count; i++) {
+		if (plat->cpu_mpidr[i] == self) {
+			self_found = true;
+			continue;
+		}
+		if (n < PLATFORM_MAX_CPUS)
+			boot_cpu_mpidr[n++] = plat->cpu_mpidr[i];
+	}
+	if (!self_found)
+		LOG_WARN("boot CPU MPIDR 0x%llx is not in /cpus", (unsigned long long)self);
+	boot_cpu_count = n;
+	if (boot_cpu_count > arch_max_cpus()) {
+		LOG_WARN("%u CPUs in the device tree, Rhenium is built for %u: the rest stay off",
+			 boot_cpu_count, arch_max_cpus());
+		boot_cpu_count = arch_max_cpus();
+	}
+}
+
+static bool boot_wait_online(unsigned int cpu)
+{
+	uint64_t freq = arch_counter_freq();
+	uint64_t start = arch_counter_read();
+	uint64_t limit = freq ? freq / 1000000 * BOOT_CPU_TIMEOUT_US : 0;
+
+	while (!__atomic_load_n(&boot_cpu_online[cpu], __ATOMIC_ACQUIRE)) {
+		if (limit && arch_counter_read() - start > limit)
+			return false;
+		arch_cpu_relax();
+	}
+	return true;
+}
+
+static unsigned int boot_start_secondaries(void)
+{
+	unsigned int online = 1;
+
+	if (!psci_available()) {
+		if (boot_cpu_count > 1)
+			LOG_WARN("no PSCI in the device tree: only the boot CPU runs");
+		return online;
+	}
+	for (unsigned int cpu = 1; cpu < boot_cpu_count; cpu++) {
+		uint64_t context = arch_secondary_prepare(cpu);
+		int32_t ret = psci_cpu_on(boot_cpu_mpidr[cpu], arch_secondary_entry_pa(), context);
+
+		if (ret != PSCI_RET_SUCCESS) {
+			LOG_ERROR("cpu%u (MPIDR 0x%llx): PSCI CPU_ON failed: %s (%d)", cpu,
+				  (unsigned long long)boot_cpu_mpidr[cpu], psci_error_name(ret), ret);
+			continue;
+		}
+		if (!boot_wait_online(cpu)) {
+			LOG_ERROR("cpu%u (MPIDR 0x%llx): did not come online within %u ms", cpu,
+				  (unsigned long long)boot_cpu_mpidr[cpu], BOOT_CPU_TIMEOUT_US / 1000);
+			continue;
+		}
+		online++;
+	}
+	return online;
+}
+
+static void boot_print_platform(const struct boot_info *info)
+{
+	const struct platform_info *plat = info->platform;
+	char size[16];
+
+	for (unsigned int i = 0; i < plat->mem_count; i++) {
+		fmt_size(size, sizeof(size), plat->mem[i].size);
+		log_raw("  RAM      %#014llx-%#014llx %s\n", (unsigned long long)plat->mem[i].base,
+			(unsigned long long)(plat->mem[i].base + plat->mem[i].size - 1), size);
+	}
+	for (unsigned int i = 0; i < plat->reserved_count; i++) {
+		fmt_size(size, sizeof(size), plat->reserved[i].size);
+		log_raw("  reserved %#014llx-%#014llx %s\n",
+			(unsigned long long)plat->reserved[i].base,
+			(unsigned long long)(plat->reserved[i].base + plat->reserved[i].size - 1),
+			size);
+	}
+	fmt_size(size, sizeof(size), info->image.end - info->image.start);
+	log_raw("  image    %#014llx-%#014llx %s (text %llu KiB)\n",
+		(unsigned long long)info->image.start, (unsigned long long)(info->image.end - 1),
+		size, (unsigned long long)((info->image.text_end - info->image.start) >> 10));
+	log_raw("  dtb      %#014llx-%#014llx %zu bytes\n", (unsigned long long)info->dtb,
+		(unsigned long long)(info->dtb + info->dtb_size - 1), info->dtb_size);
+	if (plat->initrd_end > plat->initrd_start)
+		log_raw("  initrd   %#014llx-%#014llx\n", (unsigned long long)plat->initrd_start,
+			(unsigned long long)(plat->initrd_end - 1));
+	if (plat->uart.size)
+		log_raw("  uart     %#014llx pl011, intid %u\n", (unsigned long long)plat->uart.base,
+			plat->uart_irq);
+	if (plat->gicd.size)
+		log_raw("  gicd     %#014llx\n", (unsigned long long)plat->gicd.base);
+	for (unsigned int i = 0; i < plat->gicr_count; i++)
+		log_raw("  gicr     %#014llx-%#014llx\n", (unsigned long long)plat->gicr[i].base,
+			(unsigned long long)(plat->gicr[i].base + plat->gicr[i].size - 1));
+	log_raw("  timer    intids: el2-phys %u, el1-phys %u, el1-virt %u\n",
+		plat->timer_hyp_phys_irq, plat->timer_phys_irq, plat->timer_virt_irq);
+}
+
+/* Deliberate failures, so tests can see the reporting paths work. */
+static void boot_selftest(const char *bootargs)
+{
+	if (bootargs_equals(bootargs, "selftest", "fault")) {
+		LOG_INFO("selftest: reading an unmapped address");
+		(void)*(volatile uint64_t *)(uintptr_t)0xdead0000000ULL;
+	} else if (bootargs_equals(bootargs, "selftest", "panic")) {
+		panic("selftest: panic requested on the command line");
+	} else if (bootargs_equals(bootargs, "selftest", "assert")) {
+		ASSERT(boot_cpu_count == 0);
+	}
+}
+
+void core_boot(const struct boot_info *info)
+{
+	const struct platform_info *plat = info->platform;
+	char err[160];
+	char size[16];
+	unsigned int online;
+
+	boot_apply_log_level(plat->bootargs);
+	log_raw("\nRhenium %s (%s), an ARM64 hypervisor\n", RHENIUM_VERSION, RHENIUM_GIT_REV);
+	LOG_INFO("running at EL%u, boot CPU MPIDR 0x%llx, counter %llu Hz", arch_current_el(),
+		 (unsigned long long)arch_cpu_mpidr(), (unsigned long long)arch_counter_freq());
+
+	psci_init(plat->psci_conduit);
+	if (psci_available()) {
+		uint32_t v = psci_version();
+
+		LOG_INFO("PSCI %u.%u via %s", v >> 16, v & 0xffff,
+			 plat->psci_conduit == PSCI_CONDUIT_SMC ? "SMC" : "HVC");
+	}
+
+	if (mm_init(info, err, sizeof(err)) != 0)
+		panic("page allocator: %s", err);
+	if (arch_mmu_init(info) != 0)
+		panic("cannot build the hypervisor's address space");
+	log_enable_locking();
+	mm_enable_locking();
+	LOG_INFO("MMU on: EL2 stage-1 identity map, caches enabled");
+
+	boot_order_cpus(plat);
+	boot_cpu_online[0] = 1;
+	online = boot_start_secondaries();
+
+	log_raw("Memory map:\n");
+	boot_print_platform(info);
+	log_raw("Hypervisor mappings:\n");
+	arch_mmu_dump();
+	log_raw("Page allocator:\n");
+	mm_dump();
+	fmt_size(size, sizeof(size), mm_free_page_count() * PAGE_SIZE);
+	log_raw("Free pages: %zu of %zu (%s)\n", mm_free_page_count(), mm_total_page_count(), size);
+	log_raw("CPUs online: %u of %u [", online, boot_cpu_count);
+	for (unsigned int cpu = 0; cpu < boot_cpu_count; cpu++) {
+		log_raw("%scpu%u=%s", cpu ? " " : "", cpu,
+			__atomic_load_n(&boot_cpu_online[cpu], __ATOMIC_ACQUIRE) ? "on" : "OFF");
+	}
+	log_raw("]\n");
+	log_raw("Rhenium ready\n");
+
+	boot_selftest(plat->bootargs);
+	if (bootargs_equals(plat->bootargs, "poweroff", "")) {
+		LOG_INFO("rhenium.poweroff given: system off");
+		psci_system_off();
+	}
+	arch_cpu_halt();
+}
+
+void core_secondary_boot(unsigned int cpu)
+{
+	LOG_INFO("cpu%u online, MPIDR 0x%llx", cpu, (unsigned long long)arch_cpu_mpidr());
+	__atomic_store_n(&boot_cpu_online[cpu], 1, __ATOMIC_RELEASE);
+	arch_cpu_halt();
+}

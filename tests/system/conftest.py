@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+"""Boot Rhenium on QEMU and talk to it through its console (pexpect).
+
+Every QEMU runs under `timeout`, so even if pytest itself dies no QEMU
+outlives the test run; the fixture kills it when the test ends.
+"""
+import os
+import shlex
+import pathlib
+
+import pexpect
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("RHENIUM_BUILD", ROOT / "build"))
+CACHE = pathlib.Path(os.environ.get("RHENIUM_CACHE", ROOT / ".cache"))
+IMAGE = BUILD / "rhenium.bin"
+QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
+# Hard ceiling for one QEMU process, well above any test's own expect timeouts.
+QEMU_LIFETIME_S = 300
+
+
+class Machine:
+    """One QEMU instance with its serial console on stdio."""
+
+    def __init__(self, args, logname):
+        self.args = args
+        cmd = ["timeout", "-k", "5", str(QEMU_LIFETIME_S), QEMU] + args
+        self.logfile = open(BUILD / "system-logs" / f"{logname}.log", "w")
+        self.logfile.write("$ " + shlex.join(cmd) + "\n")
+        self.child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", codec_errors="replace",
+                                   timeout=30, logfile=self.logfile)
+
+    def expect(self, pattern, timeout=30):
+        self.child.expect(pattern, timeout=timeout)
+        return self.child.match
+
+    def expect_exit(self, timeout=60):
+        self.child.expect(pexpect.EOF, timeout=timeout)
+        self.child.close()
+        return self.child.exitstatus
+
+    @property
+    def before(self):
+        return self.child.before
+
+    def kill(self):
+        if self.child.isalive():
+            self.child.terminate(force=True)
+        self.logfile.close()
+
+
+@pytest.fixture
+def machine(request):
+    """Factory: machine(qemu_args) -> Machine; all are killed after the test."""
+    (BUILD / "system-logs").mkdir(parents=True, exist_ok=True)
+    started = []
+
+    def start(args, name=None):
+        logname = name or request.node.name
+        m = Machine(args, f"{logname}-{len(started)}")
+        started.append(m)
+        return m
+
+    yield start
+    for m in started:
+        m.kill()
+
+
+def virt_args(smp=1, mem="1G", append=None, virtualization=True, extra=()):
+    """QEMU virt entering Rhenium directly at EL2 via -kernel."""
+    machine = "virt,gic-version=3" + (",virtualization=on" if virtualization else "")
+    args = ["-M", machine, "-cpu", "max", "-m", mem, "-smp", str(smp), "-nographic",
+            "-kernel", str(IMAGE)]
+    if append is not None:
+        args += ["-append", append]
+    return args + list(extra)
