@@ -60,14 +60,14 @@ TARGET_ASFLAGS := -g $(INCLUDES) -MMD -MP -D__ASSEMBLY__
 TARGET_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack -z max-page-size=4096 \
 	--gc-sections -T arch/$(ARCH)/image.ld
 
-HOST_CFLAGS := -std=c11 -g -O1 -DRHENIUM_HOST $(WARNINGS) -Wno-missing-prototypes \
+HOST_CFLAGS := -std=c11 -g -O1 -DRHENIUM_HOST $(WARNINGS) -Wno-missing-prototypes -Iarch/fake \
 	-Iinclude -Itests/unit -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(GENERIC_SRCS))
 
 .PHONY: all run test unit system-test lint coverage fuzz fuzz-smoke debug clean setup \
-	format help
+	format help tfa
 all: $(BUILD)/rhenium.bin
 
 help:
@@ -107,6 +107,10 @@ $(BUILD)/rhenium.bin: $(BUILD)/rhenium.elf
 	@echo "  OBJCOPY $@"
 	@$(OBJCOPY) -O binary $< $@
 
+TFA_BIOS := $(CACHE)/tfa/qemu_fw.bios
+tfa: $(SETUP_STAMP)
+	@RHENIUM_CACHE=$(CACHE) bash scripts/build-tfa.sh
+
 # ---------------------------------------------------------------- run / debug
 QEMU_MACHINE := -M virt,gic-version=3,virtualization=on -cpu max -m $(MEM) -smp $(SMP)
 run: $(SETUP_STAMP) $(BUILD)/rhenium.bin
@@ -145,7 +149,7 @@ unit: $(BUILD)/host/unit-tests $(DTS_FIXTURES) $(QEMU_FIXTURES)
 	@$(BUILD)/host/unit-tests --fixtures $(BUILD)/fixtures
 
 # ---------------------------------------------------------------- system tests
-system-test: $(SETUP_STAMP) $(BUILD)/rhenium.bin
+system-test: $(SETUP_STAMP) $(BUILD)/rhenium.bin tfa
 	@cd tests/system && RHENIUM_BUILD=$(CURDIR)/$(BUILD) RHENIUM_CACHE=$(CACHE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -194,7 +198,7 @@ coverage: $(SETUP_STAMP) $(DTS_FIXTURES) $(QEMU_FIXTURES)
 	@$(HOST_CC) $(HOST_CFLAGS) --coverage -O0 $(HOST_SRCS) $(UNIT_SRCS) -o $(COV_DIR)/unit-tests
 	@rm -f $(COV_DIR)/*.gcda
 	@cd $(COV_DIR) && ./unit-tests --fixtures $(CURDIR)/$(BUILD)/fixtures >/dev/null
-	@lcov -q --capture --directory $(COV_DIR) --output-file $(COV_DIR)/all.info
+	@lcov -q --capture --directory $(COV_DIR) --output-file $(COV_DIR)/all.info 2>/dev/null
 	@lcov -q --extract $(COV_DIR)/all.info '$(CURDIR)/core/*' '$(CURDIR)/lib/*' \
 		--output-file $(COV_DIR)/coverage.info
 	@lcov --list $(COV_DIR)/coverage.info

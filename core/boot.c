@@ -91,12 +91,14 @@ static unsigned int boot_start_secondaries(void)
 
 		if (ret != PSCI_RET_SUCCESS) {
 			LOG_ERROR("cpu%u (MPIDR 0x%llx): PSCI CPU_ON failed: %s (%d)", cpu,
-				  (unsigned long long)boot_cpu_mpidr[cpu], psci_error_name(ret), ret);
+				  (unsigned long long)boot_cpu_mpidr[cpu], psci_error_name(ret),
+				  ret);
 			continue;
 		}
 		if (!boot_wait_online(cpu)) {
 			LOG_ERROR("cpu%u (MPIDR 0x%llx): did not come online within %u ms", cpu,
-				  (unsigned long long)boot_cpu_mpidr[cpu], BOOT_CPU_TIMEOUT_US / 1000);
+				  (unsigned long long)boot_cpu_mpidr[cpu],
+				  BOOT_CPU_TIMEOUT_US / 1000);
 			continue;
 		}
 		online++;
@@ -131,8 +133,8 @@ static void boot_print_platform(const struct boot_info *info)
 		log_raw("  initrd   %#014llx-%#014llx\n", (unsigned long long)plat->initrd_start,
 			(unsigned long long)(plat->initrd_end - 1));
 	if (plat->uart.size)
-		log_raw("  uart     %#014llx pl011, intid %u\n", (unsigned long long)plat->uart.base,
-			plat->uart_irq);
+		log_raw("  uart     %#014llx pl011, intid %u\n",
+			(unsigned long long)plat->uart.base, plat->uart_irq);
 	if (plat->gicd.size)
 		log_raw("  gicd     %#014llx\n", (unsigned long long)plat->gicd.base);
 	for (unsigned int i = 0; i < plat->gicr_count; i++)

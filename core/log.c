@@ -32,7 +32,8 @@ enum log_level log_get_level(void)
 bool log_level_from_name(const char *name, size_t len, enum log_level *out)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(log_level_names); i++) {
-		if (strlen(log_level_names[i]) == len && strncmp(log_level_names[i], name, len) == 0) {
+		if (strlen(log_level_names[i]) == len &&
+		    strncmp(log_level_names[i], name, len) == 0) {
 			*out = (enum log_level)i;
 			return true;
 		}

@@ -28,8 +28,7 @@ static uint64_t end_clipped(paddr_t base, uint64_t size)
  * Adds [s, e) to the sorted, disjoint, non-adjacent list out[0..*count),
  * merging with every entry it overlaps or touches.
  */
-static int list_insert(struct mem_range *out, size_t *count, size_t out_max, uint64_t s,
-		       uint64_t e)
+static int list_insert(struct mem_range *out, size_t *count, size_t out_max, uint64_t s, uint64_t e)
 {
 	size_t i = 0, j;
 
@@ -54,8 +53,7 @@ static int list_insert(struct mem_range *out, size_t *count, size_t out_max, uin
 }
 
 /* Removes [s, e) from the sorted disjoint list; may split one entry in two. */
-static int list_remove(struct mem_range *out, size_t *count, size_t out_max, uint64_t s,
-		       uint64_t e)
+static int list_remove(struct mem_range *out, size_t *count, size_t out_max, uint64_t s, uint64_t e)
 {
 	for (size_t i = 0; i < *count; i++) {
 		uint64_t rs = out[i].base, re = range_end(&out[i]);
@@ -301,8 +299,8 @@ int palloc_add_region(struct palloc *pa, paddr_t base, uint64_t size)
 }
 
 int palloc_init_ranges(struct palloc *pa, palloc_pa_to_va_fn pa_to_va, void *ctx,
-		       const struct mem_range *ram, size_t ram_count,
-		       const struct mem_range *excl, size_t excl_count)
+		       const struct mem_range *ram, size_t ram_count, const struct mem_range *excl,
+		       size_t excl_count)
 {
 	struct mem_range pieces[PALLOC_MAX_REGIONS];
 	int n;

@@ -207,8 +207,8 @@ static int check_level(const struct pgtable *pt, const uint64_t *tbl, unsigned i
 	return PGT_OK;
 }
 
-static int map_level(struct pgtable *pt, uint64_t *tbl, unsigned int level, vaddr_t va,
-		     vaddr_t end, paddr_t pa, uint64_t attrs)
+static int map_level(struct pgtable *pt, uint64_t *tbl, unsigned int level, vaddr_t va, vaddr_t end,
+		     paddr_t pa, uint64_t attrs)
 {
 	uint64_t size = PGT_LEVEL_SIZE(level);
 
@@ -303,8 +303,8 @@ static int unmap_level(struct pgtable *pt, uint64_t *tbl, unsigned int level, va
 				free_subtree(pt, d & PTE_OA_MASK, level + 1);
 		} else {
 			bool was_table = pte_is_table(d, level);
-			uint64_t *child = was_table ? table_va(pt, d & PTE_OA_MASK) :
-						      split_block(pt, ptep, level, entry_va);
+			uint64_t *child = was_table ? table_va(pt, d & PTE_OA_MASK)
+						    : split_block(pt, ptep, level, entry_va);
 			int ret;
 
 			if (!child)

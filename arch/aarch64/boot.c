@@ -54,7 +54,8 @@ void boot_wrong_el(paddr_t dtb, unsigned int el)
 	size_t dtb_size;
 
 	boot_discover(dtb, &dtb_size, err, sizeof(err));
-	log_raw("\nRhenium %s: entered at EL%u, but a hypervisor needs EL2.\n", RHENIUM_VERSION, el);
+	log_raw("\nRhenium %s: entered at EL%u, but a hypervisor needs EL2.\n", RHENIUM_VERSION,
+		el);
 	log_raw("On QEMU use -M virt,virtualization=on (and secure=on only with EL3 firmware).\n");
 	log_raw("Stopping.\n");
 	arch_cpu_halt();

@@ -42,11 +42,17 @@ const char *exception_class_name(uint64_t ec)
 }
 
 static const char *const exception_kind_names[] = {
-	"synchronous", "IRQ", "FIQ", "SError",
+	"synchronous",
+	"IRQ",
+	"FIQ",
+	"SError",
 };
 
 static const char *const exception_origin_names[] = {
-	"EL2 with SP_EL0", "EL2 with SP_EL2", "lower EL (AArch64)", "lower EL (AArch32)",
+	"EL2 with SP_EL0",
+	"EL2 with SP_EL2",
+	"lower EL (AArch64)",
+	"lower EL (AArch32)",
 };
 
 void exception_dump_frame(const struct exception_frame *frame)
@@ -65,9 +71,8 @@ void exception_unexpected(struct exception_frame *frame, uint64_t kind)
 {
 	uint64_t ec = (frame->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
 
-	log_raw("\n*** Unexpected %s exception from %s on cpu%u\n",
-		exception_kind_names[kind & 3], exception_origin_names[(kind >> 2) & 3],
-		arch_cpu_index());
+	log_raw("\n*** Unexpected %s exception from %s on cpu%u\n", exception_kind_names[kind & 3],
+		exception_origin_names[(kind >> 2) & 3], arch_cpu_index());
 	log_raw("  ESR_EL2  %016llx  (EC 0x%02llx: %s, IL %u, ISS 0x%07llx)\n",
 		(unsigned long long)frame->esr, (unsigned long long)ec, exception_class_name(ec),
 		(frame->esr & ESR_IL) ? 1U : 0U, (unsigned long long)(frame->esr & ESR_ISS_MASK));

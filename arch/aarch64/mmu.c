@@ -24,10 +24,10 @@
 #define MAIR_IDX_DEVICE_nGnRE 1
 #define MAIR_IDX_NORMAL_NC 2
 #define MAIR_IDX_NORMAL_WB 3
-#define MMU_MAIR                                                                          \
-	((MAIR_ATTR_DEVICE_nGnRnE << (8 * MAIR_IDX_DEVICE_nGnRnE)) |                      \
-	 (MAIR_ATTR_DEVICE_nGnRE << (8 * MAIR_IDX_DEVICE_nGnRE)) |                        \
-	 (MAIR_ATTR_NORMAL_NC << (8 * MAIR_IDX_NORMAL_NC)) |                              \
+#define MMU_MAIR                                                     \
+	((MAIR_ATTR_DEVICE_nGnRnE << (8 * MAIR_IDX_DEVICE_nGnRnE)) | \
+	 (MAIR_ATTR_DEVICE_nGnRE << (8 * MAIR_IDX_DEVICE_nGnRE)) |   \
+	 (MAIR_ATTR_NORMAL_NC << (8 * MAIR_IDX_NORMAL_NC)) |         \
 	 (MAIR_ATTR_NORMAL_WB << (8 * MAIR_IDX_NORMAL_WB)))
 
 struct secondary_boot_args {
@@ -48,7 +48,6 @@ static uint64_t mmu_tcr;
 static uint64_t mmu_sctlr;
 static unsigned int mmu_va_bits;
 static struct secondary_boot_args mmu_secondary_args[ARCH_MAX_CPUS];
-
 
 static void mmu_inval_new_table(paddr_t pa, unsigned int pages)
 {
@@ -116,8 +115,10 @@ static const struct pgtable_ops mmu_ops_live = {
 	.sync = mmu_sync,
 };
 
-#define MMU_NORMAL (PTE_S1_ATTRINDX(MAIR_IDX_NORMAL_WB) | PTE_SH_INNER | PTE_AF | PTE_S1_AP_EL2_RES1)
-#define MMU_DEVICE (PTE_S1_ATTRINDX(MAIR_IDX_DEVICE_nGnRE) | PTE_AF | PTE_S1_AP_EL2_RES1 | PTE_S1_XN)
+#define MMU_NORMAL \
+	(PTE_S1_ATTRINDX(MAIR_IDX_NORMAL_WB) | PTE_SH_INNER | PTE_AF | PTE_S1_AP_EL2_RES1)
+#define MMU_DEVICE \
+	(PTE_S1_ATTRINDX(MAIR_IDX_DEVICE_nGnRE) | PTE_AF | PTE_S1_AP_EL2_RES1 | PTE_S1_XN)
 #define MMU_RW_DATA (MMU_NORMAL | PTE_S1_XN)
 #define MMU_RO_DATA (MMU_NORMAL | PTE_S1_AP_RO | PTE_S1_XN)
 #define MMU_TEXT (MMU_NORMAL | PTE_S1_AP_RO)
@@ -133,8 +134,8 @@ static int mmu_map(paddr_t base, uint64_t size, uint64_t attrs, unsigned int fla
 		return 0;
 	ret = pgtable_map(&mmu_table, start, start, len, attrs, flags);
 	if (ret != PGT_OK)
-		LOG_ERROR("EL2 map of %s 0x%llx-0x%llx failed: %d", what,
-			  (unsigned long long)start, (unsigned long long)(start + len - 1), ret);
+		LOG_ERROR("EL2 map of %s 0x%llx-0x%llx failed: %d", what, (unsigned long long)start,
+			  (unsigned long long)(start + len - 1), ret);
 	return ret;
 }
 
@@ -221,7 +222,8 @@ uint64_t arch_secondary_prepare(unsigned int cpu)
 	if (cpu == 0 || cpu >= ARCH_MAX_CPUS)
 		return 0;
 	args = &mmu_secondary_args[cpu];
-	args->stack_top = (uint64_t)(uintptr_t)(boot_stacks + (uint64_t)(cpu + 1) * ARCH_STACK_SIZE);
+	args->stack_top =
+		(uint64_t)(uintptr_t)(boot_stacks + (uint64_t)(cpu + 1) * ARCH_STACK_SIZE);
 	args->ttbr = mmu_table.root;
 	args->tcr = mmu_tcr;
 	args->mair = MMU_MAIR;
@@ -262,8 +264,8 @@ static void mmu_dump_print(const struct mmu_dump_run *run)
 		device ? "device-nGnRE" : "normal-WB");
 }
 
-static void mmu_dump_leaf(vaddr_t va, paddr_t pa, uint64_t size, uint64_t attrs,
-			  unsigned int level, void *arg)
+static void mmu_dump_leaf(vaddr_t va, paddr_t pa, uint64_t size, uint64_t attrs, unsigned int level,
+			  void *arg)
 {
 	struct mmu_dump_run *run = arg;
 

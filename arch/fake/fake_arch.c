@@ -10,6 +10,15 @@
 
 #include <rhenium/arch.h>
 
+#include "fake_arch.h"
+
+uint64_t fake_smccc_result = (uint64_t)-1;
+struct fake_smccc_call fake_smccc_last;
+unsigned int fake_smccc_calls;
+jmp_buf *fake_halt_jmp;
+unsigned int fake_register_dumps;
+uint64_t fake_counter;
+
 unsigned int arch_cpu_index(void)
 {
 	return 0;
@@ -17,6 +26,8 @@ unsigned int arch_cpu_index(void)
 
 void arch_cpu_halt(void)
 {
+	if (fake_halt_jmp)
+		longjmp(*fake_halt_jmp, 1);
 	fprintf(stderr, "fake arch: cpu halted\n");
 	abort();
 }
@@ -27,7 +38,7 @@ void arch_cpu_relax(void)
 
 uint64_t arch_counter_read(void)
 {
-	return 0;
+	return fake_counter;
 }
 
 uint64_t arch_counter_freq(void)
@@ -37,6 +48,7 @@ uint64_t arch_counter_freq(void)
 
 void arch_dump_current_registers(void)
 {
+	fake_register_dumps++;
 }
 
 unsigned int arch_current_el(void)
@@ -46,12 +58,9 @@ unsigned int arch_current_el(void)
 
 uint64_t arch_smccc_call(int conduit, uint32_t fid, uint64_t a1, uint64_t a2, uint64_t a3)
 {
-	(void)conduit;
-	(void)fid;
-	(void)a1;
-	(void)a2;
-	(void)a3;
-	return (uint64_t)-1;
+	fake_smccc_last = (struct fake_smccc_call){ conduit, fid, a1, a2, a3 };
+	fake_smccc_calls++;
+	return fake_smccc_result;
 }
 
 void arch_dcache_clean_range(const void *va, size_t size)

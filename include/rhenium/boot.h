@@ -11,9 +11,9 @@
 /* Physical extents of the loaded image, each boundary 4 KiB aligned. */
 struct image_layout {
 	paddr_t start;
-	paddr_t text_end; /* [start, text_end): code, mapped read-only + executable */
+	paddr_t text_end;   /* [start, text_end): code, mapped read-only + executable */
 	paddr_t rodata_end; /* [text_end, rodata_end): read-only data */
-	paddr_t end; /* [rodata_end, end): data, bss and stacks, read-write */
+	paddr_t end;	    /* [rodata_end, end): data, bss and stacks, read-write */
 };
 
 struct boot_info {

@@ -40,26 +40,26 @@
 
 enum palloc_err {
 	PALLOC_OK = 0,
-	PALLOC_EINVAL = -1, /* misaligned, zero-sized, wrapping, overlapping or unknown range */
-	PALLOC_ENOSPC = -2, /* no free region slot, or output array too small */
+	PALLOC_EINVAL = -1,    /* misaligned, zero-sized, wrapping, overlapping or unknown range */
+	PALLOC_ENOSPC = -2,    /* no free region slot, or output array too small */
 	PALLOC_ENOTALLOC = -3, /* freeing a page that is not currently allocated */
 };
 
 typedef void *(*palloc_pa_to_va_fn)(paddr_t pa, void *ctx);
 
 struct palloc_region {
-	paddr_t base; /* first page, holds the bitmap */
-	uint64_t pages; /* all pages in the region, bitmap pages included */
+	paddr_t base;	     /* first page, holds the bitmap */
+	uint64_t pages;	     /* all pages in the region, bitmap pages included */
 	uint64_t meta_pages; /* pages at base used by the bitmap */
 	uint64_t free_pages;
-	uint64_t hint; /* page index where the next search starts */
+	uint64_t hint;	  /* page index where the next search starts */
 	uint64_t *bitmap; /* pa_to_va(base) */
 };
 
 struct palloc {
 	struct palloc_region regions[PALLOC_MAX_REGIONS];
 	unsigned int region_count; /* regions[] is sorted by base */
-	unsigned int next_region; /* where next-fit resumes */
+	unsigned int next_region;  /* where next-fit resumes */
 	uint64_t total_pages;
 	uint64_t free_pages;
 	palloc_pa_to_va_fn pa_to_va;
@@ -108,8 +108,8 @@ int palloc_add_region(struct palloc *pa, paddr_t base, uint64_t size);
  * On error the regions added so far stay usable.
  */
 int palloc_init_ranges(struct palloc *pa, palloc_pa_to_va_fn pa_to_va, void *ctx,
-		       const struct mem_range *ram, size_t ram_count,
-		       const struct mem_range *excl, size_t excl_count);
+		       const struct mem_range *ram, size_t ram_count, const struct mem_range *excl,
+		       size_t excl_count);
 
 /*
  * Allocates n physically contiguous pages whose start is aligned to

@@ -62,7 +62,7 @@
 #define PTE_TYPE_MASK 3ull
 #define PTE_TYPE_BLOCK 1ull /* levels 1 and 2 */
 #define PTE_TYPE_TABLE 3ull /* levels 0 to 2 */
-#define PTE_TYPE_PAGE 3ull /* level 3; type 1 at level 3 is reserved (invalid) */
+#define PTE_TYPE_PAGE 3ull  /* level 3; type 1 at level 3 is reserved (invalid) */
 #define PTE_OA_MASK 0x0000fffffffff000ull
 
 /* ---- Leaf attributes common to both stages ---- */
@@ -73,12 +73,12 @@
 #define PTE_AF (1ull << 10) /* no hardware AF update is assumed: set it, or the access faults */
 #define PTE_DBM (1ull << 51)
 #define PTE_CONT (1ull << 52) /* contiguous hint: refused, the builder does not manage it */
-#define PTE_SW_SHIFT 55 /* bits [58:55] are ignored by hardware */
+#define PTE_SW_SHIFT 55	      /* bits [58:55] are ignored by hardware */
 #define PTE_SW(n) ((uint64_t)(n) << PTE_SW_SHIFT)
 #define PTE_SW_MASK (0xfull << PTE_SW_SHIFT)
 
 /* ---- Stage 1 leaf attributes ---- */
-#define PTE_S1_ATTRINDX(n) ((uint64_t)((n) & 7) << 2) /* index into MAIR_ELx */
+#define PTE_S1_ATTRINDX(n) ((uint64_t)((n)&7) << 2) /* index into MAIR_ELx */
 #define PTE_S1_ATTRINDX_MASK (7ull << 2)
 #define PTE_S1_NS (1ull << 5)
 /*
@@ -91,10 +91,10 @@
 #define PTE_S1_NG (1ull << 11)
 #define PTE_S1_PXN (1ull << 53) /* two-EL regimes */
 #define PTE_S1_UXN (1ull << 54) /* two-EL regimes */
-#define PTE_S1_XN (1ull << 54) /* single-EL regimes such as EL2 with E2H == 0 */
+#define PTE_S1_XN (1ull << 54)	/* single-EL regimes such as EL2 with E2H == 0 */
 
 /* ---- Stage 2 leaf attributes ---- */
-#define PTE_S2_MEMATTR(x) ((uint64_t)((x) & 0xf) << 2)
+#define PTE_S2_MEMATTR(x) ((uint64_t)((x)&0xf) << 2)
 #define PTE_S2_MEMATTR_MASK (0xfull << 2)
 #define S2_MEMATTR_DEVICE_nGnRnE 0x0
 #define S2_MEMATTR_DEVICE_nGnRE 0x1
@@ -160,7 +160,7 @@ struct pgtable {
 	unsigned int root_pages; /* concatenated tables at start_level */
 	const struct pgtable_ops *ops;
 	void *ctx;
-	uint64_t table_pages; /* table pages held, root included */
+	uint64_t table_pages;	 /* table pages held, root included */
 	uint64_t bbm_violations; /* refused in-place valid -> valid writes; always 0 */
 };
 

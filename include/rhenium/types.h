@@ -14,7 +14,7 @@ typedef uint64_t paddr_t; /* physical address */
 typedef uint64_t vaddr_t; /* hypervisor virtual address */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) ((((x) + ((a) - 1)) / (a)) * (a))
+#define ALIGN_UP(x, a) ((((x) + ((a)-1)) / (a)) * (a))
 #define ALIGN_DOWN(x, a) (((x) / (a)) * (a))
 #define IS_ALIGNED(x, a) (((x) % (a)) == 0)
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

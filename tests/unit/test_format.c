@@ -27,46 +27,47 @@ static void cmp_report(const char *file, int line, const char *args, size_t size
  * A macro rather than a function so both printf implementations see the same
  * literal format and the compiler type-checks the arguments against it.
  */
-#define CMP(...)                                                                        \
-	do {                                                                            \
-		char h_[CMP_BUF], m_[CMP_BUF];                                          \
-		int rh_ = snprintf(h_, sizeof(h_), __VA_ARGS__);                        \
-		int rm_ = fmt_snprintf(m_, sizeof(m_), __VA_ARGS__);                    \
-		if (rh_ != rm_ || strcmp(h_, m_) != 0) {                                \
+#define CMP(...)                                                                                 \
+	do {                                                                                     \
+		char h_[CMP_BUF], m_[CMP_BUF];                                                   \
+		int rh_ = snprintf(h_, sizeof(h_), __VA_ARGS__);                                 \
+		int rm_ = fmt_snprintf(m_, sizeof(m_), __VA_ARGS__);                             \
+		if (rh_ != rm_ || strcmp(h_, m_) != 0) {                                         \
 			cmp_report(__FILE__, __LINE__, #__VA_ARGS__, CMP_BUF, rh_, h_, rm_, m_); \
-			break;                                                          \
-		}                                                                       \
-		if (fmt_snprintf(NULL, 0, __VA_ARGS__) != rh_)                         \
-			cmp_report(__FILE__, __LINE__, #__VA_ARGS__, 0, rh_, "", -1, "NULL"); \
-		for (size_t n_ = 0; n_ <= (size_t)rh_ + 1 && n_ < sizeof(h_); n_++) {   \
-			int th_, tm_;                                                   \
-			memset(h_, 0x5a, sizeof(h_));                                   \
-			memset(m_, 0x5a, sizeof(m_));                                   \
-			th_ = snprintf(h_, n_, __VA_ARGS__);                            \
-			tm_ = fmt_snprintf(m_, n_, __VA_ARGS__);                        \
-			if (th_ != tm_ || memcmp(h_, m_, sizeof(h_)) != 0) {            \
-				h_[sizeof(h_) - 1] = m_[sizeof(m_) - 1] = '\0';         \
-				cmp_report(__FILE__, __LINE__, #__VA_ARGS__, n_, th_, h_, tm_, m_);\
-				break;                                                  \
-			}                                                               \
-		}                                                                       \
+			break;                                                                   \
+		}                                                                                \
+		if (fmt_snprintf(NULL, 0, __VA_ARGS__) != rh_)                                   \
+			cmp_report(__FILE__, __LINE__, #__VA_ARGS__, 0, rh_, "", -1, "NULL");    \
+		for (size_t n_ = 0; n_ <= (size_t)rh_ + 1 && n_ < sizeof(h_); n_++) {            \
+			int th_, tm_;                                                            \
+			memset(h_, 0x5a, sizeof(h_));                                            \
+			memset(m_, 0x5a, sizeof(m_));                                            \
+			th_ = snprintf(h_, n_, __VA_ARGS__);                                     \
+			tm_ = fmt_snprintf(m_, n_, __VA_ARGS__);                                 \
+			if (th_ != tm_ || memcmp(h_, m_, sizeof(h_)) != 0) {                     \
+				h_[sizeof(h_) - 1] = m_[sizeof(m_) - 1] = '\0';                  \
+				cmp_report(__FILE__, __LINE__, #__VA_ARGS__, n_, th_, h_, tm_,   \
+					   m_);                                                  \
+				break;                                                           \
+			}                                                                        \
+		}                                                                                \
 	} while (0)
 
 /* Non-literal formats with one argument, for the format x value matrices. */
-#define CMP_DYN(type, fmts, vals)                                                        \
-	do {                                                                             \
-		for (size_t i_ = 0; i_ < ARRAY_SIZE(fmts); i_++) {                       \
-			for (size_t j_ = 0; j_ < ARRAY_SIZE(vals); j_++) {               \
-				char h_[CMP_BUF], m_[CMP_BUF];                           \
-				type v_ = (vals)[j_];                                    \
-				int rh_ = snprintf(h_, sizeof(h_), (fmts)[i_], v_);      \
-				int rm_ = fmt_snprintf(m_, sizeof(m_), (fmts)[i_], v_);  \
-				if (rh_ != rm_ || strcmp(h_, m_) != 0)                   \
+#define CMP_DYN(type, fmts, vals)                                                                \
+	do {                                                                                     \
+		for (size_t i_ = 0; i_ < ARRAY_SIZE(fmts); i_++) {                               \
+			for (size_t j_ = 0; j_ < ARRAY_SIZE(vals); j_++) {                       \
+				char h_[CMP_BUF], m_[CMP_BUF];                                   \
+				type v_ = (vals)[j_];                                            \
+				int rh_ = snprintf(h_, sizeof(h_), (fmts)[i_], v_);              \
+				int rm_ = fmt_snprintf(m_, sizeof(m_), (fmts)[i_], v_);          \
+				if (rh_ != rm_ || strcmp(h_, m_) != 0)                           \
 					cmp_report(__FILE__, __LINE__, (fmts)[i_], CMP_BUF, rh_, \
-						   h_, rm_, m_);                         \
-				count++;                                                 \
-			}                                                                \
-		}                                                                        \
+						   h_, rm_, m_);                                 \
+				count++;                                                         \
+			}                                                                        \
+		}                                                                                \
 	} while (0)
 
 TEST(fmt_table_vs_host)
@@ -173,38 +174,46 @@ TEST(fmt_flag_precedence_vs_host)
 TEST(fmt_int_matrix_vs_host)
 {
 	static const char *const int_fmts[] = {
-		"%d", "%i", "%5d", "%-5d", "%05d", "%+d", "% d", "%+5d", "% 05d", "%.0d", "%.3d",
-		"%8.3d", "%-8.3d", "%08.3d", "%+.0d", "%-+8d", "%+08d", "%12.10d", "%1d", "%-1d",
-		"% .5d", "%+-08.4d",
+		"%d",	 "%i",	    "%5d",  "%-5d",  "%05d",   "%+d",	   "% d",   "%+5d",
+		"% 05d", "%.0d",    "%.3d", "%8.3d", "%-8.3d", "%08.3d",   "%+.0d", "%-+8d",
+		"%+08d", "%12.10d", "%1d",  "%-1d",  "% .5d",  "%+-08.4d",
 	};
 	static const int int_vals[] = {
-		INT_MIN, INT_MIN + 1, -1000000, -42, -9, -1, 0, 1, 9, 10, 42, 255, 4096,
-		123456789, INT_MAX - 1, INT_MAX,
+		INT_MIN, INT_MIN + 1, -1000000, -42, -9,   -1,	      0,	   1,
+		9,	 10,	      42,	255, 4096, 123456789, INT_MAX - 1, INT_MAX,
 	};
 	static const char *const uint_fmts[] = {
-		"%u", "%x", "%X", "%o", "%#x", "%#X", "%#o", "%10u", "%-10x", "%010o", "%#10x",
-		"%#010x", "%-#10x", "%.0x", "%#.0x", "%.0o", "%#.0o", "%#.5o", "%#5o", "%.6X",
-		"%#.6X", "%hhu", "%hhx", "%hu", "%#hx", "%hho", "%+u", "% x",
+		"%u",	 "%x",	  "%X",	   "%o",    "%#x",    "%#X",	"%#o",
+		"%10u",	 "%-10x", "%010o", "%#10x", "%#010x", "%-#10x", "%.0x",
+		"%#.0x", "%.0o",  "%#.0o", "%#.5o", "%#5o",   "%.6X",	"%#.6X",
+		"%hhu",	 "%hhx",  "%hu",   "%#hx",  "%hho",   "%+u",	"% x",
 	};
 	static const unsigned int uint_vals[] = {
-		0, 1, 7, 8, 9, 15, 16, 255, 256, 0x7fff, 0x8000, 0xffff, 0x10000, 0x12345678,
-		0x7fffffff, 0x80000000u, UINT_MAX,
+		0,	1,	7,	8,	 9,	     15,	 16,	      255,	256,
+		0x7fff, 0x8000, 0xffff, 0x10000, 0x12345678, 0x7fffffff, 0x80000000u, UINT_MAX,
 	};
 	static const char *const ll_fmts[] = {
-		"%lld", "%lli", "%25lld", "%-25lld", "%025lld", "%+lld", "% lld", "%.0lld",
-		"%.22lld", "%+.22lld", "%-+30.21lld",
+		"%lld",	 "%lli",   "%25lld",  "%-25lld",  "%025lld",	 "%+lld",
+		"% lld", "%.0lld", "%.22lld", "%+.22lld", "%-+30.21lld",
 	};
 	static const long long ll_vals[] = {
-		(long long)INT64_MIN, (long long)INT64_MIN + 1, -(1LL << 32), -1, 0, 1,
-		1LL << 32, 1000000000000LL, (long long)INT64_MAX,
+		(long long)INT64_MIN, (long long)INT64_MIN + 1, -(1LL << 32), -1, 0, 1, 1LL << 32,
+		1000000000000LL,      (long long)INT64_MAX,
 	};
 	static const char *const ull_fmts[] = {
-		"%llu", "%llx", "%llX", "%llo", "%#llx", "%#llX", "%#llo", "%.0llx", "%#.0llo",
-		"%030llu", "%-#30llx", "%#030llo", "%.24llx",
+		"%llu",	  "%llx",    "%llX",	"%llo",	    "%#llx",	"%#llX",   "%#llo",
+		"%.0llx", "%#.0llo", "%030llu", "%-#30llx", "%#030llo", "%.24llx",
 	};
 	static const unsigned long long ull_vals[] = {
-		0, 1, 0xfff, 0x1000, 0xffffffffULL, 0x100000000ULL, 0x40200000ULL,
-		0x8000000000000000ULL, UINT64_MAX,
+		0,
+		1,
+		0xfff,
+		0x1000,
+		0xffffffffULL,
+		0x100000000ULL,
+		0x40200000ULL,
+		0x8000000000000000ULL,
+		UINT64_MAX,
 	};
 	static const char *const z_fmts[] = { "%zu", "%zx", "%#zx", "%20zu", "%-20zX|" };
 	static const size_t z_vals[] = { 0, 1, 4096, SIZE_MAX / 2, SIZE_MAX };

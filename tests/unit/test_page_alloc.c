@@ -60,8 +60,7 @@ static uint64_t rng(void)
 
 #define R(b, s) ((struct mem_range){ .base = (b), .size = (s) })
 
-static bool ranges_equal(const struct mem_range *got, int n, const struct mem_range *want,
-			 int wn)
+static bool ranges_equal(const struct mem_range *got, int n, const struct mem_range *want, int wn)
 {
 	bool ok = n == wn;
 
@@ -81,13 +80,13 @@ static bool ranges_equal(const struct mem_range *got, int n, const struct mem_ra
 	return ok;
 }
 
-#define CHECK_RANGES(ram, excl, ...)                                                       \
-	do {                                                                               \
-		const struct mem_range want_[] = { __VA_ARGS__ };                          \
-		struct mem_range out_[16];                                                 \
+#define CHECK_RANGES(ram, excl, ...)                                                          \
+	do {                                                                                  \
+		const struct mem_range want_[] = { __VA_ARGS__ };                             \
+		struct mem_range out_[16];                                                    \
 		int n_ = palloc_ranges_subtract(ram, ARRAY_SIZE(ram), excl, ARRAY_SIZE(excl), \
-						out_, ARRAY_SIZE(out_));                   \
-		CHECK(ranges_equal(out_, n_, want_, (int)ARRAY_SIZE(want_)));              \
+						out_, ARRAY_SIZE(out_));                      \
+		CHECK(ranges_equal(out_, n_, want_, (int)ARRAY_SIZE(want_)));                 \
 	} while (0)
 
 TEST(palloc_ranges_basic)
@@ -104,23 +103,19 @@ TEST(palloc_ranges_overlap_adjacent_unsorted)
 {
 	/* Banks out of order, two of them touching, one overlapping another. */
 	const struct mem_range ram[] = {
-		R(0x80000000, MiB(16)),
-		R(0x40000000, MiB(8)),
-		R(0x40800000, MiB(8)), /* touches the previous one: merged */
+		R(0x80000000, MiB(16)), R(0x40000000, MiB(8)),
+		R(0x40800000, MiB(8)),	/* touches the previous one: merged */
 		R(0x80800000, MiB(16)), /* overlaps the first one: merged */
 	};
 	const struct mem_range excl[] = {
-		R(0x81000000, MiB(1)),
-		R(0x40000000, KiB(64)), /* at the very start */
+		R(0x81000000, MiB(1)),	R(0x40000000, KiB(64)), /* at the very start */
 		R(0x80ff0000, KiB(64)), /* adjacent below the first exclusion */
-		R(0x40100000, MiB(1)),
-		R(0x40180000, MiB(1)), /* overlaps the previous exclusion */
-		R(0x817ff000, KiB(4)), /* the very last page */
+		R(0x40100000, MiB(1)),	R(0x40180000, MiB(1)), /* overlaps the previous exclusion */
+		R(0x817ff000, KiB(4)),			       /* the very last page */
 	};
 
 	CHECK_RANGES(ram, excl, R(0x40010000, MiB(1) - KiB(64)),
-		     R(0x40280000, MiB(16) - MiB(2) - KiB(512)),
-		     R(0x80000000, MiB(16) - KiB(64)),
+		     R(0x40280000, MiB(16) - MiB(2) - KiB(512)), R(0x80000000, MiB(16) - KiB(64)),
 		     R(0x81100000, MiB(24) - MiB(17) - KiB(4)));
 }
 
@@ -132,8 +127,8 @@ TEST(palloc_ranges_exclusion_covers_bank)
 		R(0x60000000, MiB(1)),
 	};
 	const struct mem_range excl[] = {
-		R(0x3ff00000, MiB(3)), /* swallows the whole first bank */
-		R(0x50000000, MiB(1)), /* exactly the second bank */
+		R(0x3ff00000, MiB(3)),		/* swallows the whole first bank */
+		R(0x50000000, MiB(1)),		/* exactly the second bank */
 		R(0x5ff00000, MiB(1) + KiB(4)), /* first page of the third */
 	};
 
@@ -144,16 +139,16 @@ TEST(palloc_ranges_unaligned_edges)
 {
 	const struct mem_range ram[] = {
 		R(0x40000123, 0x10000), /* [0x40000123, 0x40010123) -> [0x40001000, 0x40010000) */
-		R(0x50000800, 0x800), /* no whole page at all */
-		R(0x60000000, 0x1fff), /* one whole page */
+		R(0x50000800, 0x800),	/* no whole page at all */
+		R(0x60000000, 0x1fff),	/* one whole page */
 	};
 	const struct mem_range excl[] = {
 		R(0x40005001, 1), /* one byte excludes its whole page */
 		R(0x40008fff, 2), /* two bytes straddling a page boundary exclude two pages */
 	};
 
-	CHECK_RANGES(ram, excl, R(0x40001000, 0x4000), R(0x40006000, 0x2000),
-		     R(0x4000a000, 0x6000), R(0x60000000, 0x1000));
+	CHECK_RANGES(ram, excl, R(0x40001000, 0x4000), R(0x40006000, 0x2000), R(0x4000a000, 0x6000),
+		     R(0x60000000, 0x1000));
 }
 
 TEST(palloc_ranges_degenerate)
@@ -164,7 +159,9 @@ TEST(palloc_ranges_degenerate)
 	const struct mem_range zero[] = { R(0x40000000, 0) };
 	const struct mem_range split[] = { R(0x40000000, MiB(1)) };
 	const struct mem_range holes[] = {
-		R(0x40010000, 0x1000), R(0x40020000, 0x1000), R(0x40030000, 0x1000),
+		R(0x40010000, 0x1000),
+		R(0x40020000, 0x1000),
+		R(0x40030000, 0x1000),
 	};
 	int n;
 
@@ -289,8 +286,8 @@ TEST(palloc_add_region_errors)
 	CHECK_EQ(palloc_add_region(&pa, 0xfffffffffffff000ull, KiB(8)), PALLOC_EINVAL);
 	CHECK_EQ(palloc_add_region(&pa, 0x40010000, KiB(64)), PALLOC_OK);
 	CHECK_EQ(palloc_add_region(&pa, 0x40000000, KiB(68)), PALLOC_EINVAL); /* overlaps */
-	CHECK_EQ(palloc_add_region(&pa, 0x4001f000, KiB(8)), PALLOC_EINVAL); /* overlaps */
-	CHECK_EQ(palloc_add_region(&pa, 0x40000000, KiB(64)), PALLOC_OK); /* adjacent below */
+	CHECK_EQ(palloc_add_region(&pa, 0x4001f000, KiB(8)), PALLOC_EINVAL);  /* overlaps */
+	CHECK_EQ(palloc_add_region(&pa, 0x40000000, KiB(64)), PALLOC_OK);     /* adjacent below */
 	/* One page cannot hold a bitmap and a usable page: skipped, not an error. */
 	CHECK_EQ(palloc_add_region(&pa, 0x40080000, KiB(4)), PALLOC_OK);
 	CHECK_EQ(palloc_region_count(&pa), 2);
@@ -321,7 +318,7 @@ TEST(palloc_init_ranges_from_banks)
 	const struct mem_range ram[] = { R(0x40000000, MiB(4)) };
 	const struct mem_range excl[] = {
 		R(0x40100000, KiB(256)), /* "image" */
-		R(0x40300010, 0x100), /* "DTB", unaligned */
+		R(0x40300010, 0x100),	 /* "DTB", unaligned */
 	};
 	char line[96];
 
@@ -472,7 +469,7 @@ TEST(palloc_free_errors_leave_state_intact)
 	free_before = palloc_free_pages(&pa);
 
 	CHECK_EQ(palloc_free(&pa, 0x50000000, 1), PALLOC_EINVAL); /* not in any region */
-	CHECK_EQ(palloc_free(&pa, p + 1, 1), PALLOC_EINVAL); /* unaligned */
+	CHECK_EQ(palloc_free(&pa, p + 1, 1), PALLOC_EINVAL);	  /* unaligned */
 	CHECK_EQ(palloc_free(&pa, p, 0), PALLOC_EINVAL);
 	CHECK_EQ(palloc_free(&pa, 0x40000000, 1), PALLOC_EINVAL); /* the bitmap page */
 	CHECK_EQ(palloc_free(&pa, 0x400ff000, 2), PALLOC_EINVAL); /* runs off the end */

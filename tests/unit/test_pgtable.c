@@ -396,9 +396,9 @@ TEST(pgt_split_block_on_partial_remap)
 
 	/* Redirect one page inside the read-only block to other memory. */
 	tlbis = e->tlbi_count;
-	CHECK_EQ(pgtable_map(&e->pt, GiB(1) + MiB(5), GiB(7), PAGE_SIZE, S1_NORMAL,
-			     PGT_MAP_REPLACE),
-		 PGT_OK);
+	CHECK_EQ(
+		pgtable_map(&e->pt, GiB(1) + MiB(5), GiB(7), PAGE_SIZE, S1_NORMAL, PGT_MAP_REPLACE),
+		PGT_OK);
 	CHECK(maps_to(&e->pt, GiB(1) + MiB(5), GiB(7), S1_NORMAL, 3));
 	CHECK(maps_to(&e->pt, GiB(1) + MiB(5) - PAGE_SIZE, GiB(1) + MiB(5) - PAGE_SIZE, S1_RO, 3));
 	CHECK(maps_to(&e->pt, GiB(1) + MiB(5) + PAGE_SIZE, GiB(1) + MiB(5) + PAGE_SIZE, S1_RO, 3));
@@ -426,8 +426,7 @@ TEST(pgt_identical_map_is_noop)
 		 PGT_OK);
 	/* A page-sized piece of a block that already maps it: no split. */
 	CHECK_EQ(pgtable_map(&e->pt, 0x40123000, 0x40123000, PAGE_SIZE, S1_NORMAL, 0), PGT_OK);
-	CHECK_EQ(pgtable_map(&e->pt, 0x40123000, 0x40123000, PAGE_SIZE, S1_NORMAL,
-			     PGT_MAP_REPLACE),
+	CHECK_EQ(pgtable_map(&e->pt, 0x40123000, 0x40123000, PAGE_SIZE, S1_NORMAL, PGT_MAP_REPLACE),
 		 PGT_OK);
 	CHECK(maps_to(&e->pt, 0x40123000, 0x40123000, S1_NORMAL, 2));
 	CHECK_EQ(e->pt.table_pages, tables);
@@ -598,8 +597,7 @@ TEST(pgt_rejects_bad_arguments)
 	CHECK(!pgtable_lookup(&e->pt, GiB(512), NULL, NULL, NULL));
 	CHECK(!pgtable_lookup(&e->pt, UINT64_MAX, NULL, NULL, NULL));
 	/* Software bits and every architectural attribute bit are accepted verbatim. */
-	CHECK_EQ(pgtable_map(&e->pt, 0x1000, 0x1000, PAGE_SIZE,
-			     PTE_ATTR_MASK & ~PTE_CONT, 0),
+	CHECK_EQ(pgtable_map(&e->pt, 0x1000, 0x1000, PAGE_SIZE, PTE_ATTR_MASK & ~PTE_CONT, 0),
 		 PGT_OK);
 	CHECK(maps_to(&e->pt, 0x1000, 0x1000, PTE_ATTR_MASK & ~PTE_CONT, 3));
 	/* Root (level 1) plus a level 2 and level 3 table for each end of the space. */

@@ -8,7 +8,7 @@
 #define ARCH_STACK_SIZE 16384
 
 /* struct exception_frame: x0..x30, sp, elr, spsr, esr, far */
-#define FRAME_X(n) ((n) * 8)
+#define FRAME_X(n) ((n)*8)
 #define FRAME_SP (31 * 8)
 #define FRAME_ELR (32 * 8)
 #define FRAME_SPSR (33 * 8)

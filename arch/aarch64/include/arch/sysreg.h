@@ -12,16 +12,16 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-#define sysreg_read(reg)                                              \
-	({                                                            \
-		uint64_t sysreg_val_;                                 \
+#define sysreg_read(reg)                                                   \
+	({                                                                 \
+		uint64_t sysreg_val_;                                      \
 		__asm__ volatile("mrs %0, " STR(reg) : "=r"(sysreg_val_)); \
-		sysreg_val_;                                          \
+		sysreg_val_;                                               \
 	})
 
-#define sysreg_write(reg, val)                                                 \
-	do {                                                                   \
-		uint64_t sysreg_val_ = (uint64_t)(val);                        \
+#define sysreg_write(reg, val)                                                          \
+	do {                                                                            \
+		uint64_t sysreg_val_ = (uint64_t)(val);                                 \
 		__asm__ volatile("msr " STR(reg) ", %0" ::"r"(sysreg_val_) : "memory"); \
 	} while (0)
 
@@ -52,15 +52,15 @@ static inline void dsb_ishst(void)
 #define MPIDR_AFF_MASK 0xff00ffffffULL
 
 /* SCTLR_EL2 (nVHE layout) */
-#define SCTLR_EL2_M (1ULL << 0) /* stage-1 MMU */
-#define SCTLR_EL2_A (1ULL << 1) /* alignment check */
-#define SCTLR_EL2_C (1ULL << 2) /* data cacheability */
-#define SCTLR_EL2_SA (1ULL << 3) /* SP alignment check */
-#define SCTLR_EL2_I (1ULL << 12) /* instruction cacheability */
+#define SCTLR_EL2_M (1ULL << 0)	   /* stage-1 MMU */
+#define SCTLR_EL2_A (1ULL << 1)	   /* alignment check */
+#define SCTLR_EL2_C (1ULL << 2)	   /* data cacheability */
+#define SCTLR_EL2_SA (1ULL << 3)   /* SP alignment check */
+#define SCTLR_EL2_I (1ULL << 12)   /* instruction cacheability */
 #define SCTLR_EL2_WXN (1ULL << 19) /* writable implies execute-never */
 #define SCTLR_EL2_EE (1ULL << 25)
 /* Bits that are RES1 in the nVHE SCTLR_EL2 layout: 4,5,11,16,18,22,23,28,29. */
-#define SCTLR_EL2_RES1 \
+#define SCTLR_EL2_RES1                                                                           \
 	((1ULL << 4) | (1ULL << 5) | (1ULL << 11) | (1ULL << 16) | (1ULL << 18) | (1ULL << 22) | \
 	 (1ULL << 23) | (1ULL << 28) | (1ULL << 29))
 
