@@ -5,7 +5,7 @@
 #   make            build build/rhenium.elf and build/rhenium.bin
 #   make run        boot it on QEMU virt (SMP=4 by default)
 #   make test       host unit tests + QEMU system tests
-#   make lint       clang-format check + cppcheck
+#   make lint       clang-format check, cppcheck, shellcheck
 #   make coverage   line coverage of the host-tested generic code
 #   make fuzz       libFuzzer on the device-tree reader (FUZZ_SECONDS)
 #   make debug      QEMU paused with a gdbstub; prints the gdb command
@@ -67,7 +67,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(GENERIC_SRCS))
 
 .PHONY: all run test unit system-test lint coverage fuzz fuzz-smoke debug clean setup \
-	format help tfa
+	format help tfa debug-command
 all: $(BUILD)/rhenium.bin
 
 help:
@@ -118,12 +118,21 @@ run: $(SETUP_STAMP) $(BUILD)/rhenium.bin
 	$(QEMU) $(QEMU_MACHINE) -nographic -kernel $(BUILD)/rhenium.bin $(if $(BOOTARGS),-append "$(BOOTARGS)")
 
 GDB_PORT ?= 1234
+# QEMU places an Image with text_offset 0 at RAM base + 2 MiB; symbols are linked at 0.
+DEBUG_LOAD_ADDR ?= 0x40200000
+GDB_COMMAND = gdb-multiarch -q -ex 'set confirm off' \
+	-ex 'add-symbol-file $(CURDIR)/$(BUILD)/rhenium.elf -o $(DEBUG_LOAD_ADDR)' \
+	-ex 'target remote :$(GDB_PORT)'
 debug: $(SETUP_STAMP) $(BUILD)/rhenium.bin
 	@echo "QEMU is paused at reset with its gdbstub on port $(GDB_PORT). In another terminal run:"
 	@echo
-	@echo "  gdb-multiarch -q -ex 'set confirm off' -ex 'add-symbol-file $(CURDIR)/$(BUILD)/rhenium.elf -o 0x40000000' -ex 'target remote :$(GDB_PORT)'"
+	@echo "  $(GDB_COMMAND)"
 	@echo
 	$(QEMU) $(QEMU_MACHINE) -nographic -kernel $(BUILD)/rhenium.bin -S -gdb tcp::$(GDB_PORT) $(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+# The same command alone, for scripts and tests.
+debug-command:
+	@echo "$(GDB_COMMAND)"
 
 # ---------------------------------------------------------------- host tests
 $(BUILD)/fixtures/%.dtb: tests/dts/%.dts
@@ -170,7 +179,7 @@ $(BUILD)/fuzz/fuzz_fdt: tests/fuzz/fuzz_fdt.c $(FUZZ_SRCS)
 fuzz: $(SETUP_STAMP) $(BUILD)/fuzz/fuzz_fdt $(DTS_FIXTURES)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_fdt -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		$(BUILD)/fuzz/corpus tests/fuzz/corpus/fdt
+		-dict=tests/fuzz/fdt.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus/fdt
 
 # A short run inside `make test` so the target never rots.
 fuzz-smoke:
@@ -185,8 +194,8 @@ lint: $(SETUP_STAMP)
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Iinclude -Iarch/$(ARCH)/include -DRHENIUM_HOST \
 		--suppress=missingIncludeSystem core lib arch tests/unit
-	@echo "  SHELLCHECK-ish: bash -n"
-	@for f in scripts/*.sh .ci/run; do bash -n $$f || exit 1; done
+	@echo "  SHELLCHECK"
+	@shellcheck -x scripts/*.sh .ci/run
 	@echo "lint: ok"
 
 format:

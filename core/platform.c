@@ -97,8 +97,8 @@ static int fail(struct discover *d, int code, const char *path, const char *prop
 static int fail_fdt(struct discover *d, const char *path, const char *prop, int err)
 {
 	/* A property we could read but not use is a DT bug, not a broken blob. */
-	int code = err == FDT_ERR_BADVALUE || err == FDT_ERR_BADCELLS ? PLATFORM_ERR_INVALID :
-									PLATFORM_ERR_FDT;
+	int code = err == FDT_ERR_BADVALUE || err == FDT_ERR_BADCELLS ? PLATFORM_ERR_INVALID
+								      : PLATFORM_ERR_FDT;
 
 	return fail(d, code, path, prop, "%s", fdt_strerror(err));
 }
@@ -114,9 +114,10 @@ static bool is_compatible_any(const struct fdt *fdt, int node, const char *const
 	return false;
 }
 
+/* Inclusive ends: a bank may end at the very top of the address space. */
 static bool ranges_overlap(const struct mem_range *a, const struct mem_range *b)
 {
-	return a->base < b->base + b->size && b->base < a->base + a->size;
+	return a->base <= b->base + (b->size - 1) && b->base <= a->base + (a->size - 1);
 }
 
 static size_t path_append(char *buf, size_t pos, const char *s)
@@ -167,8 +168,8 @@ static int read_reg(struct discover *d, int depth, bool required, struct fdt_pro
 
 	*count = 0;
 	if (rc == FDT_ERR_NOTFOUND)
-		return required ? fail(d, PLATFORM_ERR_INVALID, d->path, "reg", "missing") :
-				  PLATFORM_OK;
+		return required ? fail(d, PLATFORM_ERR_INVALID, d->path, "reg", "missing")
+				: PLATFORM_OK;
 	if (rc)
 		return fail_fdt(d, d->path, "reg", rc);
 	if (cells.addr == 0 || cells.addr > 2 || cells.size > 2)
@@ -234,10 +235,9 @@ static int translate(struct discover *d, int depth, struct mem_range *r)
 			}
 		}
 		if (!found)
-			return fail(
-				d, PLATFORM_ERR_INVALID, d->path, "reg",
-				"region at 0x%llx (size 0x%llx) not covered by the parent bus ranges",
-				(unsigned long long)r->base, (unsigned long long)r->size);
+			return fail(d, PLATFORM_ERR_INVALID, d->path, "reg",
+				    "region at 0x%llx (size 0x%llx) not covered by parent ranges",
+				    (unsigned long long)r->base, (unsigned long long)r->size);
 	}
 	return PLATFORM_OK;
 }
@@ -252,7 +252,14 @@ static int reg_region(struct discover *d, int depth, const struct fdt_prop *reg,
 	if (r->size && r->base + (r->size - 1) < r->base)
 		return fail(d, PLATFORM_ERR_INVALID, d->path, "reg",
 			    "entry %u wraps around the address space", index);
-	return translate(d, depth, r);
+	rc = translate(d, depth, r);
+	if (rc)
+		return rc;
+	/* A bad parent window in "ranges" can push the result past the top. */
+	if (r->size && r->base + (r->size - 1) < r->base)
+		return fail(d, PLATFORM_ERR_INVALID, d->path, "reg",
+			    "entry %u wraps around the address space after translation", index);
+	return PLATFORM_OK;
 }
 
 /* --- Interrupts ------------------------------------------------------------ */

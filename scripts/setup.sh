@@ -31,7 +31,7 @@ RH_TAG=setup
 HOST_PKGS=(
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu gdb-multiarch
 	device-tree-compiler cpio dpkg-dev python3-pexpect python3-pytest lcov
-	clang libclang-rt-14-dev cppcheck clang-format clang-tidy xz-utils zstd
+	clang libclang-rt-14-dev cppcheck clang-format clang-tidy shellcheck xz-utils zstd
 	# build-tfa.sh: host compiler for fiptool, which links libcrypto
 	make gcc libc6-dev libssl-dev
 )

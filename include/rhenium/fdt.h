@@ -29,20 +29,20 @@
 
 enum fdt_error {
 	FDT_OK = 0,
-	FDT_ERR_NOTFOUND = -1, /* no such node/property/entry: not a malformation */
+	FDT_ERR_NOTFOUND = -1,	/* no such node/property/entry: not a malformation */
 	FDT_ERR_TRUNCATED = -2, /* buffer shorter than the header or totalsize */
 	FDT_ERR_BADMAGIC = -3,
 	FDT_ERR_BADVERSION = -4,
-	FDT_ERR_BADLAYOUT = -5, /* a block outside totalsize, misaligned or overlapping */
-	FDT_ERR_BADMEMRSV = -6, /* memory reservation map not terminated */
-	FDT_ERR_BADSTRUCT = -7, /* bad token, unbalanced nodes, missing FDT_END */
-	FDT_ERR_BADNAME = -8, /* node name not terminated inside the structure block */
-	FDT_ERR_BADPROP = -9, /* property value or name offset out of range */
-	FDT_ERR_TOODEEP = -10, /* nesting deeper than FDT_MAX_DEPTH */
+	FDT_ERR_BADLAYOUT = -5,	 /* a block outside totalsize, misaligned or overlapping */
+	FDT_ERR_BADMEMRSV = -6,	 /* memory reservation map not terminated */
+	FDT_ERR_BADSTRUCT = -7,	 /* bad token, unbalanced nodes, missing FDT_END */
+	FDT_ERR_BADNAME = -8,	 /* node name not terminated inside the structure block */
+	FDT_ERR_BADPROP = -9,	 /* property value or name offset out of range */
+	FDT_ERR_TOODEEP = -10,	 /* nesting deeper than FDT_MAX_DEPTH */
 	FDT_ERR_BADOFFSET = -11, /* offset passed in is not a node/property */
-	FDT_ERR_BADVALUE = -12, /* property has the wrong length or format */
-	FDT_ERR_BADCELLS = -13, /* #address-cells/#size-cells not supported */
-	FDT_ERR_BADPATH = -14, /* path or alias malformed */
+	FDT_ERR_BADVALUE = -12,	 /* property has the wrong length or format */
+	FDT_ERR_BADCELLS = -13,	 /* #address-cells/#size-cells not supported */
+	FDT_ERR_BADPATH = -14,	 /* path or alias malformed */
 };
 
 /* Short English description of an enum fdt_error value (never NULL). */
@@ -59,7 +59,7 @@ struct fdt {
 	uint32_t strings_size;
 	const uint8_t *memrsv;
 	uint32_t memrsv_count; /* entries before the 0/0 terminator */
-	int root; /* offset of the root node */
+	int root;	       /* offset of the root node */
 };
 
 /*
@@ -122,7 +122,7 @@ int fdt_interrupt_parent(const struct fdt *fdt, int node);
 /* --- Properties -------------------------------------------------------- */
 
 struct fdt_prop {
-	const char *name; /* NUL-terminated, inside the strings block */
+	const char *name;    /* NUL-terminated, inside the strings block */
 	const uint8_t *data; /* `len` bytes inside the structure block */
 	uint32_t len;
 	int next; /* iteration cursor: offset of the token after this property */

@@ -42,7 +42,7 @@ struct platform_info {
 	bool psci_0_2; /* compatible includes arm,psci-0.2 or later: standard function IDs */
 
 	struct mem_range uart; /* PL011 ("arm,pl011"); size 0 if none */
-	uint32_t uart_irq; /* GIC INTID (SPI number + 32), 0 if unknown */
+	uint32_t uart_irq;     /* GIC INTID (SPI number + 32), 0 if unknown */
 
 	struct mem_range gicd;
 	struct mem_range gicr[PLATFORM_MAX_GICR_REGIONS];

@@ -249,9 +249,11 @@ TEST(platform_rejects_inconsistent_trees)
 		{ "bad-too-many-banks.dtb", PLATFORM_ERR_LIMIT,
 		  "/memory@40000000: reg: more than 16 memory banks" },
 		{ "bad-address-cells.dtb", PLATFORM_ERR_INVALID,
-		  "/memory@40000000: reg: parent #address-cells = 3, #size-cells = 2 not supported" },
+		  "/memory@40000000: reg: parent #address-cells = 3, "
+		  "#size-cells = 2 not supported (max 2)" },
 		{ "bad-reserved-cells.dtb", PLATFORM_ERR_INVALID,
-		  "/reserved-memory/blob@50000000: reg: parent #address-cells = 2, #size-cells = 3" },
+		  "/reserved-memory/blob@50000000: reg: parent #address-cells = 2, "
+		  "#size-cells = 3 not supported (max 2)" },
 		{ "bad-mem-overlap.dtb", PLATFORM_ERR_INVALID,
 		  "/memory@48000000: reg: bank at 0x48000000 overlaps the bank at 0x40000000" },
 		{ "bad-reg-wrap.dtb", PLATFORM_ERR_INVALID,
