@@ -68,7 +68,7 @@ void boot_primary(paddr_t dtb)
 
 	if (!boot_discover(dtb, &info.dtb_size, err, sizeof(err))) {
 		/* Without a console this goes nowhere, but a debugger can read err. */
-		log_raw("\nRhenium: cannot use the device tree at 0x%llx: %s\n",
+		log_raw("\nRhenium: cannot use the device tree at 0x%llx: %s\nStopping.\n",
 			(unsigned long long)dtb, err[0] ? err : "missing or misaligned");
 		arch_cpu_halt();
 	}

@@ -123,3 +123,28 @@ def test_log_level_debug_and_bad_level(machine):
     m = machine(virt_args(append="rhenium.log=bogus"))
     m.expect("unknown rhenium.log level")
     m.expect("Rhenium ready")
+
+
+def test_malformed_device_tree_is_reported_by_node_and_property(machine, tmp_path):
+    """QEMU's own tree with a broken GIC reg: an error naming it, then a clean stop."""
+    import subprocess
+    from conftest import QEMU
+    good = tmp_path / "virt.dtb"
+    subprocess.run([QEMU, "-M", f"virt,gic-version=3,virtualization=on,dumpdtb={good}",
+                    "-cpu", "max", "-m", "1G", "-display", "none"], check=True,
+                   capture_output=True)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(good)], check=True,
+                         capture_output=True, text=True).stdout
+    start = dts.index("intc@8000000 {")
+    reg = dts.index("reg = <", start)
+    end = dts.index(">;", reg)
+    bad_dts = dts[:reg] + "reg = <0x00 0x8000000 0x00>" + dts[end + 1:]
+    bad = tmp_path / "bad.dtb"
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(bad), "-"],
+                   input=bad_dts, text=True, check=True)
+    m = machine(virt_args(extra=["-dtb", str(bad)]))
+    m.expect(r"cannot use the device tree at 0x[0-9a-f]+: "
+             r"/intc@8000000: reg: length 12 not a multiple of 16")
+    m.expect("Stopping.")
+    with pytest.raises(Exception):
+        m.expect("Rhenium ready", timeout=3)
