@@ -34,7 +34,7 @@ GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- sources
 ARCH := aarch64
-GENERIC_SRCS := $(wildcard core/*.c) $(wildcard lib/*.c)
+GENERIC_SRCS := $(wildcard core/*.c) $(wildcard lib/*.c) $(wildcard vdev/*.c)
 ARCH_SRCS := $(wildcard arch/$(ARCH)/*.c) $(wildcard arch/$(ARCH)/*.S)
 # Generic code that only makes sense on the hardware (boot orchestration).
 HOST_EXCLUDE := core/boot.c
@@ -193,7 +193,7 @@ lint: $(SETUP_STAMP)
 	@echo "  CPPCHECK"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Iinclude -Iarch/$(ARCH)/include -DRHENIUM_HOST \
-		--suppress=missingIncludeSystem core lib arch tests/unit
+		--suppress=missingIncludeSystem core lib vdev arch tests/unit
 	@echo "  SHELLCHECK"
 	@shellcheck -x scripts/*.sh .ci/run
 	@echo "lint: ok"
@@ -208,7 +208,7 @@ coverage: $(SETUP_STAMP) $(DTS_FIXTURES) $(QEMU_FIXTURES)
 	@rm -f $(COV_DIR)/*.gcda
 	@cd $(COV_DIR) && ./unit-tests --fixtures $(CURDIR)/$(BUILD)/fixtures >/dev/null
 	@lcov -q --capture --directory $(COV_DIR) --output-file $(COV_DIR)/all.info 2>/dev/null
-	@lcov -q --extract $(COV_DIR)/all.info '$(CURDIR)/core/*' '$(CURDIR)/lib/*' \
+	@lcov -q --extract $(COV_DIR)/all.info '$(CURDIR)/core/*' '$(CURDIR)/lib/*' '$(CURDIR)/vdev/*' \
 		--output-file $(COV_DIR)/coverage.info
 	@lcov --list $(COV_DIR)/coverage.info
 	@genhtml -q $(COV_DIR)/coverage.info --output-directory $(COV_DIR)/html

@@ -8,6 +8,7 @@
 #include <rhenium/boot.h>
 #include <rhenium/bootargs.h>
 #include <rhenium/format.h>
+#include <rhenium/hyp.h>
 #include <rhenium/log.h>
 #include <rhenium/mm.h>
 #include <rhenium/panic.h>
@@ -163,6 +164,8 @@ void core_boot(const struct boot_info *info)
 	char err[160];
 	char size[16];
 	unsigned int online;
+	struct mem_range excl[MM_MAX_EXTRA];
+	int excl_count;
 
 	boot_apply_log_level(plat->bootargs);
 	log_raw("\nRhenium %s (%s), an ARM64 hypervisor\n", RHENIUM_VERSION, RHENIUM_GIT_REV);
@@ -177,7 +180,9 @@ void core_boot(const struct boot_info *info)
 			 plat->psci_conduit == PSCI_CONDUIT_SMC ? "SMC" : "HVC");
 	}
 
-	if (mm_init(info, err, sizeof(err)) != 0)
+	excl_count = hyp_configure(info, excl, ARRAY_SIZE(excl));
+	if (mm_init(info, excl, excl_count > 0 ? (unsigned int)excl_count : 0, err, sizeof(err)) !=
+	    0)
 		panic("page allocator: %s", err);
 	if (arch_mmu_init(info) != 0)
 		panic("cannot build the hypervisor's address space");
@@ -185,6 +190,7 @@ void core_boot(const struct boot_info *info)
 	mm_enable_locking();
 	LOG_INFO("MMU on: EL2 stage-1 identity map, caches enabled");
 
+	hyp_init_irqs(info);
 	boot_order_cpus(plat);
 	boot_cpu_online[0] = 1;
 	online = boot_start_secondaries();
@@ -210,6 +216,7 @@ void core_boot(const struct boot_info *info)
 		LOG_INFO("rhenium.poweroff given: system off");
 		psci_system_off();
 	}
+	hyp_run(info);
 	arch_cpu_halt();
 }
 
@@ -217,5 +224,5 @@ void core_secondary_boot(unsigned int cpu)
 {
 	LOG_INFO("cpu%u online, MPIDR 0x%llx", cpu, (unsigned long long)arch_cpu_mpidr());
 	__atomic_store_n(&boot_cpu_online[cpu], 1, __ATOMIC_RELEASE);
-	arch_cpu_halt();
+	hyp_secondary_loop(cpu);
 }

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <rhenium/console.h>
+#include <rhenium/spinlock.h>
 
 static const struct console_driver *console_driver;
+
+static struct {
+	struct spinlock lock;
+	uint8_t buf[CONSOLE_INPUT_SIZE];
+	size_t head;
+	size_t count;
+	uint64_t dropped;
+} console_in;
 
 void console_set_driver(const struct console_driver *drv)
 {
@@ -19,4 +28,50 @@ void console_write(const char *s, size_t len)
 			drv->putc(drv->ctx, '\r');
 		drv->putc(drv->ctx, s[i]);
 	}
+}
+
+void console_output_raw(const char *s, size_t len)
+{
+	const struct console_driver *drv = console_driver;
+
+	if (!drv)
+		return;
+	for (size_t i = 0; i < len; i++)
+		drv->putc(drv->ctx, s[i]);
+}
+
+void console_input_push(const uint8_t *buf, size_t len)
+{
+	spinlock_lock(&console_in.lock);
+	for (size_t i = 0; i < len; i++) {
+		if (console_in.count == CONSOLE_INPUT_SIZE) {
+			console_in.dropped += len - i;
+			break;
+		}
+		console_in.buf[(console_in.head + console_in.count) % CONSOLE_INPUT_SIZE] = buf[i];
+		console_in.count++;
+	}
+	spinlock_unlock(&console_in.lock);
+}
+
+size_t console_input_read(uint8_t *buf, size_t max)
+{
+	size_t n = 0;
+
+	/* Racy peek first: the common case is no input, and it must stay cheap. */
+	if (!__atomic_load_n(&console_in.count, __ATOMIC_RELAXED))
+		return 0;
+	spinlock_lock(&console_in.lock);
+	while (n < max && console_in.count) {
+		buf[n++] = console_in.buf[console_in.head];
+		console_in.head = (console_in.head + 1) % CONSOLE_INPUT_SIZE;
+		console_in.count--;
+	}
+	spinlock_unlock(&console_in.lock);
+	return n;
+}
+
+uint64_t console_input_dropped(void)
+{
+	return console_in.dropped;
 }

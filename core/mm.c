@@ -35,10 +35,11 @@ static void *mm_pa_to_va(paddr_t pa, void *ctx)
 	return mm_phys_to_virt(pa);
 }
 
-int mm_init(const struct boot_info *info, char *err, size_t err_len)
+int mm_init(const struct boot_info *info, const struct mem_range *extra, unsigned int extra_count,
+	    char *err, size_t err_len)
 {
 	const struct platform_info *plat = info->platform;
-	struct mem_range excl[PLATFORM_MAX_RESERVED + 3];
+	struct mem_range excl[PLATFORM_MAX_RESERVED + 3 + MM_MAX_EXTRA];
 	size_t n = 0;
 	int ret;
 
@@ -49,6 +50,8 @@ int mm_init(const struct boot_info *info, char *err, size_t err_len)
 						plat->initrd_end - plat->initrd_start };
 	for (unsigned int i = 0; i < plat->reserved_count; i++)
 		excl[n++] = plat->reserved[i];
+	for (unsigned int i = 0; i < extra_count && i < MM_MAX_EXTRA; i++)
+		excl[n++] = extra[i];
 
 	ret = palloc_init_ranges(&mm_pages, mm_pa_to_va, NULL, plat->mem, plat->mem_count, excl, n);
 	if (ret != PALLOC_OK) {

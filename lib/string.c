@@ -94,6 +94,16 @@ int strcmp(const char *a, const char *b)
 	return (unsigned char)*a - (unsigned char)*b;
 }
 
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)(uintptr_t)s;
+		if (!*s)
+			return NULL;
+	}
+}
+
 int strncmp(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -19,7 +19,7 @@
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 
 static struct platform_info boot_platform;
-static struct pl011 boot_uart;
+struct pl011 boot_uart;
 
 /*
  * Reads the platform from the DTB and starts the console on its PL011.

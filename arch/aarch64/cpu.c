@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <arch/cpu_local.h>
+#include <arch/layout.h>
 #include <arch/sysreg.h>
 
 #include <rhenium/arch.h>
@@ -13,12 +15,14 @@ unsigned int arch_current_el(void)
 	return (unsigned int)((sysreg_read(CurrentEL) >> CURRENT_EL_SHIFT) & 3);
 }
 
+struct cpu_local cpu_locals[ARCH_MAX_CPUS] __attribute__((aligned(CPU_LOCAL_SIZE)));
+
 unsigned int arch_cpu_index(void)
 {
 	/* TPIDR_EL2 only exists for us at EL2; a wrong-EL boot is single-CPU. */
 	if (arch_current_el() != 2)
 		return 0;
-	return (unsigned int)sysreg_read(tpidr_el2);
+	return (unsigned int)cpu_local_get()->index;
 }
 
 void arch_cpu_halt(void)

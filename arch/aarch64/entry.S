@@ -76,7 +76,8 @@ primary_entry:
 	cmp	x20, #2
 	b.ne	wrong_el
 
-	msr	tpidr_el2, xzr		/* boot CPU is index 0 */
+	adr_l	x0, cpu_locals		/* boot CPU is index 0, its slot already zeroed */
+	msr	tpidr_el2, x0
 	ldr	x0, =SCTLR_EL2_BOOT
 	msr	sctlr_el2, x0
 	ldr	x0, =HCR_EL2_BOOT
@@ -103,7 +104,7 @@ park:
  */
 	.global secondary_entry
 secondary_entry:
-	ldr	x1, [x0, #SBA_CPU_INDEX]
+	ldr	x1, [x0, #SBA_TPIDR]
 	msr	tpidr_el2, x1
 	ldr	x1, =SCTLR_EL2_BOOT
 	msr	sctlr_el2, x1

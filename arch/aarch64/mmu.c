@@ -10,6 +10,7 @@
  * SCTLR_EL2.WXN is set as a second line of defence, so no mapping can be
  * both writable and executable.
  */
+#include <arch/cpu_local.h>
 #include <arch/layout.h>
 #include <arch/sysreg.h>
 
@@ -37,6 +38,7 @@ struct secondary_boot_args {
 	uint64_t mair;
 	uint64_t sctlr;
 	uint64_t cpu_index;
+	uint64_t tpidr;
 };
 
 _Static_assert(sizeof(struct secondary_boot_args) == SBA_SIZE, "layout shared with entry.S");
@@ -229,6 +231,8 @@ uint64_t arch_secondary_prepare(unsigned int cpu)
 	args->mair = MMU_MAIR;
 	args->sctlr = mmu_sctlr;
 	args->cpu_index = cpu;
+	cpu_locals[cpu].index = cpu;
+	args->tpidr = (uint64_t)(uintptr_t)&cpu_locals[cpu];
 	/* The CPU reads this with its MMU and caches off. */
 	arch_dcache_clean_range(args, sizeof(*args));
 	return (uint64_t)(uintptr_t)args;

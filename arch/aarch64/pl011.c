@@ -9,7 +9,13 @@
 #define PL011_DR 0x00
 #define PL011_FR 0x18
 #define PL011_CR 0x30
+#define PL011_IMSC 0x38
+#define PL011_ICR 0x44
+#define PL011_FR_RXFE (1U << 4)
 #define PL011_FR_TXFF (1U << 5)
+#define PL011_INT_RX (1U << 4)
+#define PL011_INT_RT (1U << 6)
+#define PL011_CR_RXE (1U << 9)
 #define PL011_CR_UARTEN (1U << 0)
 #define PL011_CR_TXE (1U << 8)
 
@@ -49,4 +55,20 @@ void pl011_init(struct pl011 *uart, paddr_t base)
 	cr = pl011_read(uart, PL011_CR);
 	if ((cr & (PL011_CR_UARTEN | PL011_CR_TXE)) != (PL011_CR_UARTEN | PL011_CR_TXE))
 		pl011_write(uart, PL011_CR, cr | PL011_CR_UARTEN | PL011_CR_TXE);
+}
+
+void pl011_enable_rx_irq(struct pl011 *uart)
+{
+	pl011_write(uart, PL011_CR, pl011_read(uart, PL011_CR) | PL011_CR_RXE);
+	pl011_write(uart, PL011_ICR, PL011_INT_RX | PL011_INT_RT);
+	pl011_write(uart, PL011_IMSC, pl011_read(uart, PL011_IMSC) | PL011_INT_RX | PL011_INT_RT);
+}
+
+size_t pl011_read_input(struct pl011 *uart, uint8_t *buf, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && !(pl011_read(uart, PL011_FR) & PL011_FR_RXFE))
+		buf[n++] = (uint8_t)pl011_read(uart, PL011_DR);
+	return n;
 }

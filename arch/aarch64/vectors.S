@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * EL2 exception vectors (Arm ARM D1.3.1: VBAR_EL2 + 0x000..0x780).
- * Nothing is expected yet: every entry saves the full register state into a
- * struct exception_frame and reports it. Guest exits will later be dispatched
- * from the lower-EL entries by exception class.
+ * Exceptions taken from EL2 itself are never expected: the entry saves the
+ * full register state into a struct exception_frame and reports it. Entries
+ * from a lower EL are guest exits: vcpu_switch.S saves the guest's registers
+ * and returns from vcpu_enter() with the kind of exception, and C code
+ * dispatches it by exception class (core/vcpu.c).
  */
 #include <arch/layout.h>
 
@@ -24,6 +26,17 @@
 	b	exception_save_and_report
 .endm
 
+/*
+ * A guest was running: SP_EL2 still points at the frame vcpu_enter() pushed.
+ * Keep guest x0/x1 there for a moment and branch to the common exit path.
+ */
+.macro guest_exit_entry kind
+	.balign	128
+	stp	x0, x1, [sp, #-16]!
+	mov	x1, #\kind
+	b	vcpu_exit
+.endm
+
 	.text
 	.balign	2048
 	.global el2_vectors
@@ -36,14 +49,15 @@ el2_vectors:
 	vector_entry FROM_SPX + KIND_IRQ
 	vector_entry FROM_SPX + KIND_FIQ
 	vector_entry FROM_SPX + KIND_SERROR
-	vector_entry FROM_LOWER64 + KIND_SYNC
-	vector_entry FROM_LOWER64 + KIND_IRQ
-	vector_entry FROM_LOWER64 + KIND_FIQ
-	vector_entry FROM_LOWER64 + KIND_SERROR
-	vector_entry FROM_LOWER32 + KIND_SYNC
-	vector_entry FROM_LOWER32 + KIND_IRQ
-	vector_entry FROM_LOWER32 + KIND_FIQ
-	vector_entry FROM_LOWER32 + KIND_SERROR
+	/* Anything from a lower EL is a guest exit (AArch32 only at guest EL0). */
+	guest_exit_entry KIND_SYNC
+	guest_exit_entry KIND_IRQ
+	guest_exit_entry KIND_FIQ
+	guest_exit_entry KIND_SERROR
+	guest_exit_entry KIND_SYNC
+	guest_exit_entry KIND_IRQ
+	guest_exit_entry KIND_FIQ
+	guest_exit_entry KIND_SERROR
 
 /* Save x2..x30, the interrupted sp and the exception registers; x0 = kind. */
 .macro save_frame

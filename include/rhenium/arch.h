@@ -58,6 +58,21 @@ struct boot_info;
  * CPU. Returns 0 or a negative error after logging why.
  */
 int arch_mmu_init(const struct boot_info *info);
+/*
+ * Physical interrupt controller: set-up on the boot CPU (which also brings up
+ * the console's receive interrupt) and on each CPU; enabling an interrupt
+ * (a PPI on the calling CPU, an SPI routed to it); deactivating one that was
+ * left active for a guest; kicking another CPU out of a guest or WFI.
+ */
+struct platform_info;
+int arch_irq_init(const struct platform_info *plat);
+int arch_irq_cpu_init(void);
+void arch_irq_enable(uint32_t intid);
+void arch_irq_deactivate(uint32_t intid);
+void arch_cpu_kick(unsigned int cpu);
+/* Interrupt a CPU uses for kicks (an SGI). */
+#define ARCH_KICK_SGI 0
+
 /* One line per mapping of the hypervisor's address space, for the banner. */
 void arch_mmu_dump(void);
 /*

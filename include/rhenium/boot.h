@@ -9,7 +9,7 @@
 #include <rhenium/types.h>
 
 /* Physical extents of the loaded image, each boundary 4 KiB aligned. */
-struct image_layout {
+struct boot_image {
 	paddr_t start;
 	paddr_t text_end;   /* [start, text_end): code, mapped read-only + executable */
 	paddr_t rodata_end; /* [text_end, rodata_end): read-only data */
@@ -17,7 +17,7 @@ struct image_layout {
 };
 
 struct boot_info {
-	struct image_layout image;
+	struct boot_image image;
 	paddr_t dtb;
 	size_t dtb_size;
 	const struct platform_info *platform;

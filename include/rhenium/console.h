@@ -17,5 +17,17 @@ struct console_driver {
 void console_set_driver(const struct console_driver *drv);
 /* Writes len bytes, turning "\n" into "\r\n" for terminals. Not locked. */
 void console_write(const char *s, size_t len);
+/* Writes bytes exactly as given: a guest's UART output already has its own line endings. */
+void console_output_raw(const char *s, size_t len);
+
+/*
+ * Input from the physical console: the UART interrupt handler pushes bytes,
+ * whoever owns the input (a VM's emulated UART) reads them. Bytes that do not
+ * fit in the buffer are dropped and counted.
+ */
+#define CONSOLE_INPUT_SIZE 1024
+void console_input_push(const uint8_t *buf, size_t len);
+size_t console_input_read(uint8_t *buf, size_t max);
+uint64_t console_input_dropped(void);
 
 #endif

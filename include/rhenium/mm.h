@@ -10,7 +10,11 @@
 #include <rhenium/boot.h>
 #include <rhenium/types.h>
 
-int mm_init(const struct boot_info *info, char *err, size_t err_len);
+#define MM_MAX_EXTRA 16
+
+/* extra: host memory in use beyond what boot_info describes (VM images). */
+int mm_init(const struct boot_info *info, const struct mem_range *extra, unsigned int extra_count,
+	    char *err, size_t err_len);
 /* Called once the MMU and caches are on and other CPUs may allocate. */
 void mm_enable_locking(void);
 /* n contiguous pages aligned to 2^align_order pages; 0 when out of memory. */

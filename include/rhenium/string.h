@@ -20,6 +20,7 @@ size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
 #endif
 
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */

@@ -200,11 +200,11 @@ TEST(mm_excludes_image_dtb_initrd_and_reserved)
 	plat.initrd_start = base + (6u << 20);
 	plat.initrd_end = plat.initrd_start + 0x1800; /* partial page: excluded whole */
 	info.platform = &plat;
-	info.image = (struct image_layout){ base, base + 0x4000, base + 0x6000, base + 0x10000 };
+	info.image = (struct boot_image){ base, base + 0x4000, base + 0x6000, base + 0x10000 };
 	info.dtb = base + (2u << 20) + 0x10;
 	info.dtb_size = 0x100;
 
-	REQUIRE(mm_init(&info, err, sizeof(err)) == 0);
+	REQUIRE(mm_init(&info, NULL, 0, err, sizeof(err)) == 0);
 	/* 2048 pages - 16 image - 1 dtb - 3 reserved - 2 initrd = 2026, minus bitmaps. */
 	CHECK(mm_total_page_count() <= 2026);
 	CHECK(mm_total_page_count() >= 2020);
@@ -248,8 +248,8 @@ TEST(mm_double_free_panics)
 	plat.mem[0] = (struct mem_range){ base, ARENA_SIZE };
 	plat.mem_count = 1;
 	info.platform = &plat;
-	info.image = (struct image_layout){ base, base + 0x1000, base + 0x2000, base + 0x3000 };
-	REQUIRE(mm_init(&info, err, sizeof(err)) == 0);
+	info.image = (struct boot_image){ base, base + 0x1000, base + 0x2000, base + 0x3000 };
+	REQUIRE(mm_init(&info, NULL, 0, err, sizeof(err)) == 0);
 	a = mm_alloc_pages(1, 0);
 	REQUIRE(a != 0);
 	mm_free_pages(a, 1);
@@ -274,8 +274,8 @@ TEST(mm_rejects_memory_fully_used)
 	plat.mem[0] = (struct mem_range){ base, 2u << 20 };
 	plat.mem_count = 1;
 	info.platform = &plat;
-	info.image = (struct image_layout){ base, base + 0x1000, base + 0x2000, base + (2u << 20) };
-	CHECK(mm_init(&info, err, sizeof(err)) != 0);
+	info.image = (struct boot_image){ base, base + 0x1000, base + 0x2000, base + (2u << 20) };
+	CHECK(mm_init(&info, NULL, 0, err, sizeof(err)) != 0);
 	CHECK(strstr(err, "no free RAM") != NULL);
 	free(arena);
 }

@@ -23,7 +23,19 @@
 #define SBA_MAIR 24
 #define SBA_SCTLR 32
 #define SBA_CPU_INDEX 40
-#define SBA_SIZE 48
+#define SBA_TPIDR 48
+#define SBA_SIZE 56
+
+/* struct cpu_local, found through TPIDR_EL2 */
+#define CPU_LOCAL_INDEX 0
+#define CPU_LOCAL_GUEST_REGS 8
+#define CPU_LOCAL_SIZE 64
+
+/* struct vcpu_regs: x0..x30, pc, pstate (saved and restored by vcpu_switch.S) */
+#define VREGS_X(n) ((n)*8)
+#define VREGS_PC (31 * 8)
+#define VREGS_PSTATE (32 * 8)
+#define VREGS_SIZE (33 * 8)
 
 #define R_AARCH64_RELATIVE 1027
 

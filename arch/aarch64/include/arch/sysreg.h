@@ -12,11 +12,11 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-#define sysreg_read(reg)                                                   \
-	({                                                                 \
-		uint64_t sysreg_val_;                                      \
-		__asm__ volatile("mrs %0, " STR(reg) : "=r"(sysreg_val_)); \
-		sysreg_val_;                                               \
+#define sysreg_read(reg)                                                    \
+	({                                                                  \
+		uint64_t sysreg_rval_;                                      \
+		__asm__ volatile("mrs %0, " STR(reg) : "=r"(sysreg_rval_)); \
+		sysreg_rval_;                                               \
 	})
 
 #define sysreg_write(reg, val)                                                          \

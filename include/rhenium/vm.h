@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual machine: its RAM (from the page allocator, mapped by Stage-2 at
+ * the QEMU virt guest addresses), its emulated devices (vGICv3 distributor
+ * and redistributors, PL011) on an MMIO bus, and its vCPUs.
+ *
+ * Guest physical map (mirrors QEMU virt, so software built for it runs unchanged):
+ *   0x08000000  GICv3 distributor (64 KiB, emulated)
+ *   0x080a0000  GICv3 redistributors (128 KiB per vCPU, emulated)
+ *   0x09000000  PL011 UART (4 KiB, emulated), SPI 1 = INTID 33
+ *   0x40000000  RAM
+ * Everything else is unmapped: an access is injected back as an external abort.
+ */
+#ifndef RHENIUM_VM_H
+#define RHENIUM_VM_H
+
+#include <rhenium/mmio.h>
+#include <rhenium/pgtable.h>
+#include <rhenium/spinlock.h>
+#include <rhenium/vcpu.h>
+#include <rhenium/vgic.h>
+#include <rhenium/vm_config.h>
+#include <rhenium/vpl011.h>
+
+#define VM_MAX_VCPUS VM_CONFIG_MAX_VCPUS
+#define VM_MAX 4
+#define VM_UART_INTID 33
+
+enum vm_state {
+	VM_STATE_NONE = 0,
+	VM_STATE_RUNNING,
+	VM_STATE_STOPPED, /* powered off by the guest (PSCI SYSTEM_OFF) or by an error */
+};
+
+struct vm {
+	struct vm_config cfg;
+	unsigned int id;
+	uint16_t vmid;
+	enum vm_state state;
+	bool reset_requested; /* PSCI SYSTEM_RESET: reload from the pristine images */
+
+	struct pgtable s2;
+	paddr_t ram_ipa;
+	paddr_t ram_pa;
+	uint64_t ram_size;
+	paddr_t entry_ipa;
+	paddr_t dtb_ipa;
+
+	struct mmio_bus mmio;
+	struct vgic vgic;
+	struct vpl011 uart;
+	struct spinlock uart_lock;
+
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	unsigned int vcpu_count;
+	uint64_t resets;
+};
+
+/* Creates a VM from its configuration and loads its images; 0 or a negative error (logged). */
+int vm_create(struct vm *vm, unsigned int id, const struct vm_config *cfg);
+/* Reloads the images and resets devices and vCPUs: a reboot from fresh images. */
+int vm_reset(struct vm *vm);
+/* Stops every vCPU of the VM. */
+void vm_stop(struct vm *vm);
+/* Feeds pending console input to the VM's UART. */
+void vm_console_poll(struct vm *vm);
+
+/* ---- provided by the architecture ---- */
+/* IPA size Stage-2 uses on this CPU and the translation level its walk starts at. */
+void arch_stage2_geometry(unsigned int *ipa_bits, unsigned int *start_level);
+/* Drops every TLB entry of a VMID on all CPUs (the VM's tables changed or were freed). */
+void arch_stage2_tlb_flush_vmid(uint16_t vmid);
+/* Makes guest memory written by the hypervisor visible to a guest running with caches off. */
+void arch_guest_memory_written(const void *va, size_t size);
+unsigned int arch_vgic_nr_lrs(void);
+unsigned int arch_vgic_priority_bits(void);
+uint64_t arch_vcpu_read_vmcr(const struct vcpu *vcpu);
+
+#endif

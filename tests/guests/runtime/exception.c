@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * EL1 exception handling for the test guests (vectors.S saves the frame).
+ *
+ * - A synchronous exception or SError while a test has called
+ *   expect_exception() is recorded (ESR, FAR, ELR, vector) and, if
+ *   synchronous, resumed at the next instruction (ELR + 4).
+ * - An IRQ goes to the handler the test registered with set_irq_handler();
+ *   without one it is acknowledged, EOI'd and counted as a failure.
+ * - Anything else is fatal: a register dump, a "not ok" line, the summary
+ *   and SYSTEM_OFF.
+ */
+#include "gic.h"
+#include "internal.h"
+
+extern char __image_start[];
+
+static const char *const kind_names[16] = {
+	"sync (SP0)",      "IRQ (SP0)",       "FIQ (SP0)",      "SError (SP0)",
+	"sync",            "IRQ",             "FIQ",            "SError",
+	"sync (lower EL)", "IRQ (lower EL)",  "FIQ (lower EL)", "SError (lower EL)",
+	"sync (AArch32)",  "IRQ (AArch32)",   "FIQ (AArch32)",  "SError (AArch32)",
+};
+
+static volatile bool armed;
+static volatile bool taken;
+static volatile struct exc_record last;
+static volatile unsigned count;
+static volatile irq_handler_t irq_handler;
+
+void exception_init(void)
+{
+	armed = false;
+	taken = false;
+	irq_handler = NULL;
+}
+
+void expect_exception(void)
+{
+	taken = false;
+	armed = true;
+	__asm__ volatile("" ::: "memory");
+}
+
+bool exception_taken(struct exc_record *rec)
+{
+	__asm__ volatile("" ::: "memory");
+	armed = false;
+	if (taken && rec) {
+		rec->esr = last.esr;
+		rec->far = last.far;
+		rec->elr = last.elr;
+		rec->kind = last.kind;
+	}
+	return taken;
+}
+
+unsigned exception_count(void)
+{
+	return count;
+}
+
+void set_irq_handler(irq_handler_t handler)
+{
+	irq_handler = handler;
+	__asm__ volatile("" ::: "memory");
+}
+
+static void dump(const struct exc_frame *f, unsigned kind)
+{
+	printf("# unexpected exception: %s, ESR_EL1 0x%lx (EC 0x%lx), FAR_EL1 0x%lx\n",
+	       kind_names[kind & 15], f->esr, ESR_EC(f->esr), f->far);
+	/* The ELF is linked at 0: addr2line -e <guest>.elf <offset>. */
+	printf("#   ELR 0x%lx (offset 0x%lx in the image), SPSR 0x%lx, SP 0x%lx\n", f->elr,
+	       f->elr - (uint64_t)(uintptr_t)__image_start, f->spsr, f->sp);
+	for (unsigned i = 0; i < 31; i += 4) {
+		printf("#  ");
+		for (unsigned j = i; j < i + 4 && j < 31; j++)
+			printf(" x%-2u 0x%016lx", j, f->x[j]);
+		printf("\n");
+	}
+}
+
+void guest_exception(struct exc_frame *frame, unsigned kind)
+{
+	count++;
+	if (kind == EXC_CURRENT_SPX + EXC_IRQ) {
+		if (irq_handler) {
+			irq_handler();
+			return;
+		}
+		uint32_t intid = gic_ack();
+		if (intid != GIC_SPURIOUS)
+			gic_eoi(intid);
+		check(false, "unexpected IRQ %u (no handler registered)", (unsigned)intid);
+		return;
+	}
+	if (armed && (kind == EXC_CURRENT_SPX + EXC_SYNC || kind == EXC_CURRENT_SPX + EXC_SERROR)) {
+		last.esr = frame->esr;
+		last.far = frame->far;
+		last.elr = frame->elr;
+		last.kind = kind;
+		taken = true;
+		armed = false;
+		if (kind == EXC_CURRENT_SPX + EXC_SYNC)
+			frame->elr += 4;
+		return;
+	}
+	dump(frame, kind);
+	guest_fatal("unexpected exception: %s, EC 0x%lx at 0x%lx", kind_names[kind & 15],
+		    ESR_EC(frame->esr), frame->elr);
+}

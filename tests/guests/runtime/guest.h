@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runtime of Rhenium's bare-metal test guests (see docs/test_guests.md).
+ *
+ * A test guest is one C file defining
+ *
+ *     const char guest_name[] = "name";
+ *     void test_main(void) { ... check(...); ... }
+ *
+ * linked with this runtime. It runs at EL1 with the MMU off on one CPU and
+ * prints one line per check ("ok N - ..." / "not ok N - ..."), then
+ * "guest: N passed, M failed", then asks for PSCI SYSTEM_OFF.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmio.h"
+#include "sysreg.h"
+
+/* ---------------------------------------------------------------- platform */
+/*
+ * QEMU virt's addresses (hw/arm/virt.c), which are also the addresses of the
+ * guest map Rhenium gives its VMs. RAM starts at 0x40000000; the runtime
+ * itself does not depend on where it was loaded.
+ */
+#define PL011_BASE 0x09000000UL
+#define GICD_BASE 0x08000000UL
+#define GICR_BASE 0x080a0000UL
+#define RAM_BASE 0x40000000UL
+
+/* ---------------------------------------------------------------- console */
+void console_putc(char c);
+void console_puts(const char *s);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* ---------------------------------------------------------------- harness */
+/* Defined by each test guest. */
+extern const char guest_name[];
+void test_main(void);
+
+/* One numbered result line; returns ok. */
+bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* check(got == want) that also prints both values when they differ. */
+bool check_eq(uint64_t got, uint64_t want, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A comment line ("# ..."), not a result. */
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Record a failure that stops the guest: a "not ok" line, summary, power off. */
+__attribute__((noreturn)) void guest_fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* Summary line and PSCI SYSTEM_OFF (what returning from test_main does). */
+__attribute__((noreturn)) void guest_exit(void);
+
+unsigned guest_passed(void);
+unsigned guest_failed(void);
+
+/* The DTB we were given (x0 at entry) and its /chosen/bootargs ("" if none). */
+const void *guest_dtb(void);
+const char *guest_bootargs(void);
+/* True if WORD appears as a whole word in the bootargs (QEMU: -append). */
+bool guest_has_arg(const char *word);
+
+/* ---------------------------------------------------------------- exceptions */
+/* The frame vectors.S saves; guest_exception() gets a pointer to it. */
+struct exc_frame {
+	uint64_t x[31];
+	uint64_t elr, spsr, sp, esr, far;
+};
+
+/* Vector index: 4 * (0 SP0, 1 SPx, 2 lower AArch64, 3 lower AArch32) + type. */
+enum exc_kind { EXC_SYNC = 0, EXC_IRQ = 1, EXC_FIQ = 2, EXC_SERROR = 3 };
+#define EXC_CURRENT_SPX 4
+
+struct exc_record {
+	uint64_t esr, far, elr;
+	unsigned kind; /* vector index 0..15 */
+};
+
+/*
+ * Arm the runtime for one expected exception: the next synchronous exception
+ * (or SError) is recorded instead of being fatal, and a synchronous one
+ * resumes at the instruction after the faulting one. exception_taken()
+ * disarms and says whether it happened (copying the record if rec != NULL).
+ */
+void expect_exception(void);
+bool exception_taken(struct exc_record *rec);
+/* Number of exceptions taken so far (expected or handled IRQs included). */
+unsigned exception_count(void);
+
+#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
+#define ESR_IL (1UL << 25)
+#define ESR_ISS(esr) ((esr) & 0x1ffffff)
+#define EC_UNKNOWN 0x00
+#define EC_WFX 0x01
+#define EC_HVC64 0x16
+#define EC_SMC64 0x17
+#define EC_SYSREG 0x18
+#define EC_IABT_CUR 0x21
+#define EC_DABT_CUR 0x25
+#define EC_SERROR 0x2f
+/* Data abort ISS */
+#define ESR_DABT_DFSC(esr) ((esr) & 0x3f)
+#define ESR_DABT_WNR (1UL << 6)
+#define ESR_DABT_FNV (1UL << 10)
+#define ESR_DABT_EA (1UL << 9)
+#define DFSC_SEA 0x10 /* synchronous external abort, not on a table walk */
+
+/* IRQs: the handler runs with IRQs masked; it acknowledges and EOIs itself. */
+typedef void (*irq_handler_t)(void);
+void set_irq_handler(irq_handler_t handler);
+
+static inline void irq_enable(void)
+{
+	__asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+
+static inline void irq_disable(void)
+{
+	__asm__ volatile("msr daifset, #2" ::: "memory");
+}
+
+static inline void wfi(void)
+{
+	__asm__ volatile("dsb sy; wfi" ::: "memory");
+}
+
+/* ---------------------------------------------------------------- SMCCC / PSCI */
+#define SMCCC_VERSION 0x80000000U
+#define SMCCC_ARCH_FEATURES 0x80000001U
+#define PSCI_VERSION 0x84000000U
+#define PSCI_CPU_OFF 0x84000002U
+#define PSCI_CPU_ON_64 0xc4000003U
+#define PSCI_AFFINITY_INFO_64 0xc4000004U
+#define PSCI_SYSTEM_OFF 0x84000008U
+#define PSCI_SYSTEM_RESET 0x84000009U
+#define PSCI_FEATURES 0x8400000aU
+#define SMCCC_RET_SUCCESS 0
+#define SMCCC_RET_NOT_SUPPORTED (-1)
+
+struct smccc_regs {
+	uint64_t x[18];
+};
+
+struct smccc_res {
+	uint64_t a0, a1, a2, a3;
+};
+
+enum smccc_conduit { CONDUIT_HVC, CONDUIT_SMC };
+
+/* smccc.S: x0..x17 in and out through r. */
+void hvc_regs(struct smccc_regs *r);
+void smc_regs(struct smccc_regs *r);
+/* smccc.S: mask of x4..x30 changed by the call (see smccc.S). */
+uint64_t hvc_clobber_mask(uint64_t fid, uint64_t a1);
+uint64_t smc_clobber_mask(uint64_t fid, uint64_t a1);
+
+struct smccc_res hvc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3);
+struct smccc_res smc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3);
+/* Through the PSCI conduit the DTB names (/psci method; HVC if none). */
+struct smccc_res smccc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3);
+enum smccc_conduit smccc_conduit(void);
+
+/* ---------------------------------------------------------------- misc */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
