@@ -279,6 +279,8 @@ static void vm_reset_vcpus(struct vm *vm)
 
 		arch_vcpu_init(v);
 		vcpu_reset(v, vm->entry_ipa, vm->dtb_ipa);
+		/* Whichever CPU runs it must load the reset state, not keep the old one. */
+		v->reload = true;
 		/* Secondaries wait for PSCI CPU_ON from the guest. */
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
 	}

@@ -12,8 +12,9 @@
 #
 # No root needed: every entry is recorded as owned by 0:0 (cpio -R 0:0).
 # Reproducible: sorted file list, fixed mtimes ($SOURCE_DATE_EPOCH, default
-# 0), renumbered inodes, gzip -n. Idempotent: OUT is only replaced when its
-# bytes would change, so make does not see a new file for nothing.
+# 0), renumbered inodes, gzip -n: the same inputs give the same bytes.
+# Idempotent: OUT is only rewritten when its bytes change (otherwise just
+# touched, so make sees it up to date).
 #
 # Environment: RHENIUM_CACHE (default <repo>/.cache), CROSS_COMPILE
 # (default aarch64-linux-gnu-), SOURCE_DATE_EPOCH.
@@ -41,6 +42,7 @@ die() {
 command -v "$cc" >/dev/null 2>&1 || die "$cc not found: run scripts/setup.sh"
 command -v cpio >/dev/null 2>&1 || die "cpio not found: run scripts/setup.sh"
 
+umask 022
 stage=$(mktemp -d "${TMPDIR:-/tmp}/rhenium-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 tree=$stage/root
@@ -58,6 +60,7 @@ ln -s busybox "$tree/bin/sh"
 "$cc" -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib -static -fno-pie -no-pie \
 	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-Wl,--build-id=none -s -o "$tree/bin/rhenium-counter" "$src/rhenium-counter.c"
+chmod 0755 "$tree/bin/rhenium-counter"
 
 # The overlay: executables keep the execute bit, everything else is 0644.
 (cd "$src/rootfs" && find . -mindepth 1 -type d -printf '%P\n') | while read -r d; do
@@ -79,6 +82,7 @@ find "$tree" -exec touch -h -d "@$epoch" {} +
 
 mkdir -p "$(dirname "$out")"
 if cmp -s "$stage/out.cpio.gz" "$out"; then
+	touch "$out"
 	printf '  CPIO    %s (unchanged)\n' "$out"
 else
 	mv "$stage/out.cpio.gz" "$out.tmp"

@@ -42,7 +42,8 @@ static void check_psci(void)
 	check_eq((uint64_t)hvc32(PSCI_AFFINITY_INFO_64, mpidr, 0, 0), 0,
 		 "AFFINITY_INFO_64(own MPIDR 0x%lx, level 0) is ON", mpidr);
 	check_eq((uint64_t)(int64_t)hvc32(PSCI_CPU_ON_64, mpidr, 0x40000000, 0),
-		 (uint64_t)(int64_t)PSCI_RET_ALREADY_ON, "CPU_ON_64 of the calling CPU is ALREADY_ON");
+		 (uint64_t)(int64_t)PSCI_RET_ALREADY_ON,
+		 "CPU_ON_64 of the calling CPU is ALREADY_ON");
 	check_eq((uint64_t)(int64_t)hvc32(PSCI_CPU_ON_64, 0xff00fe0000UL, 0x40000000, 0),
 		 (uint64_t)(int64_t)PSCI_RET_INVALID_PARAMS,
 		 "CPU_ON_64 of a non-existent MPIDR is INVALID_PARAMETERS");

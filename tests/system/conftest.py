@@ -75,3 +75,19 @@ def virt_args(smp=1, mem="1G", append=None, virtualization=True, extra=()):
     if append is not None:
         args += ["-append", append]
     return args + list(extra)
+
+
+def rhenium_vm_args(workdir, kernel, initrd=None, bootargs="console=ttyAMA0", smp=1, vcpus=1,
+                    guest_mem="512M", mem="2G", hyp_args=None, extra=()):
+    """QEMU arguments booting Rhenium with one VM, from scripts/run-vm.sh (what `make run` uses)."""
+    import subprocess
+    cmd = [str(ROOT / "scripts" / "run-vm.sh"), "--print-args", "--image", str(IMAGE),
+           "--kernel", str(kernel), "--bootargs", bootargs, "--smp", str(smp),
+           "--vcpus", str(vcpus), "--guest-mem", guest_mem, "--mem", mem,
+           "--workdir", str(workdir)]
+    if initrd:
+        cmd += ["--initrd", str(initrd)]
+    if hyp_args:
+        cmd += ["--hyp-args", hyp_args]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return out.splitlines() + list(extra)

@@ -32,7 +32,7 @@ def guest_files():
         pytest.fail(f"guest kernel {KERNEL} is missing: run scripts/setup.sh (make setup)")
     if not INITRAMFS.is_file():
         pytest.fail(f"initramfs {INITRAMFS} is missing: run "
-                    f"scripts/mkinitramfs.sh {INITRAMFS} (make {INITRAMFS.name})")
+                    f"scripts/mkinitramfs.sh {INITRAMFS} (make initramfs)")
 
 
 def native_args(smp=1, mem="1G", virtualization=False, extra=()):

@@ -160,7 +160,11 @@ static int format(struct sink *s, const char *fmt, va_list ap)
 		case 'X':
 		case 'o':
 			u = wide ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
-			n = format_digits(num, u, conv == 'u' ? 10 : conv == 'o' ? 8 : 16, conv == 'X');
+			n = format_digits(num, u,
+					  conv == 'u'	? 10
+					  : conv == 'o' ? 8
+							: 16,
+					  conv == 'X');
 			if (alt && u && conv == 'x')
 				prefix = "0x";
 			else if (alt && u && conv == 'X')
@@ -185,9 +189,7 @@ static int format(struct sink *s, const char *fmt, va_list ap)
 			emit_field(s, "", str, strlen(str), width, left, ' ');
 			break;
 		}
-		case '%':
-			emit(s, '%');
-			break;
+		case '%': emit(s, '%'); break;
 		default: /* unknown: print it as is */
 			emit(s, '%');
 			if (conv)

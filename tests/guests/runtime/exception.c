@@ -4,7 +4,9 @@
  *
  * - A synchronous exception or SError while a test has called
  *   expect_exception() is recorded (ESR, FAR, ELR, vector) and, if
- *   synchronous, resumed at the next instruction (ELR + 4).
+ *   synchronous, resumed at the next instruction (ELR + 4); an instruction
+ *   abort resumes at the link register instead, i.e. a test provokes one
+ *   with a BLR to the address and comes back as from a call.
  * - An IRQ goes to the handler the test registered with set_irq_handler();
  *   without one it is acknowledged, EOI'd and counted as a failure.
  * - Anything else is fatal: a register dump, a "not ok" line, the summary
@@ -15,12 +17,8 @@
 
 extern char __image_start[];
 
-static const char *const kind_names[16] = {
-	"sync (SP0)",      "IRQ (SP0)",       "FIQ (SP0)",      "SError (SP0)",
-	"sync",            "IRQ",             "FIQ",            "SError",
-	"sync (lower EL)", "IRQ (lower EL)",  "FIQ (lower EL)", "SError (lower EL)",
-	"sync (AArch32)",  "IRQ (AArch32)",   "FIQ (AArch32)",  "SError (AArch32)",
-};
+static const char *const kind_types[4] = { "sync", "IRQ", "FIQ", "SError" };
+static const char *const kind_origins[4] = { " (SP0)", "", " (lower EL)", " (AArch32)" };
 
 static volatile bool armed;
 static volatile bool taken;
@@ -45,14 +43,17 @@ void expect_exception(void)
 bool exception_taken(struct exc_record *rec)
 {
 	__asm__ volatile("" ::: "memory");
+	bool was_taken = taken;
+
 	armed = false;
-	if (taken && rec) {
+	taken = false;
+	if (was_taken && rec) {
 		rec->esr = last.esr;
 		rec->far = last.far;
 		rec->elr = last.elr;
 		rec->kind = last.kind;
 	}
-	return taken;
+	return was_taken;
 }
 
 unsigned exception_count(void)
@@ -68,8 +69,8 @@ void set_irq_handler(irq_handler_t handler)
 
 static void dump(const struct exc_frame *f, unsigned kind)
 {
-	printf("# unexpected exception: %s, ESR_EL1 0x%lx (EC 0x%lx), FAR_EL1 0x%lx\n",
-	       kind_names[kind & 15], f->esr, ESR_EC(f->esr), f->far);
+	printf("# unexpected exception: %s%s, ESR_EL1 0x%lx (EC 0x%lx), FAR_EL1 0x%lx\n",
+	       kind_types[kind & 3], kind_origins[(kind >> 2) & 3], f->esr, ESR_EC(f->esr), f->far);
 	/* The ELF is linked at 0: addr2line -e <guest>.elf <offset>. */
 	printf("#   ELR 0x%lx (offset 0x%lx in the image), SPSR 0x%lx, SP 0x%lx\n", f->elr,
 	       f->elr - (uint64_t)(uintptr_t)__image_start, f->spsr, f->sp);
@@ -102,11 +103,14 @@ void guest_exception(struct exc_frame *frame, unsigned kind)
 		last.kind = kind;
 		taken = true;
 		armed = false;
-		if (kind == EXC_CURRENT_SPX + EXC_SYNC)
-			frame->elr += 4;
+		if (kind == EXC_CURRENT_SPX + EXC_SYNC) {
+			bool iabt = ESR_EC(frame->esr) == EC_IABT_CUR;
+
+			frame->elr = iabt ? frame->x[30] : frame->elr + 4;
+		}
 		return;
 	}
 	dump(frame, kind);
-	guest_fatal("unexpected exception: %s, EC 0x%lx at 0x%lx", kind_names[kind & 15],
-		    ESR_EC(frame->esr), frame->elr);
+	guest_fatal("unexpected exception: %s%s, EC 0x%lx at 0x%lx", kind_types[kind & 3],
+		    kind_origins[(kind >> 2) & 3], ESR_EC(frame->esr), frame->elr);
 }

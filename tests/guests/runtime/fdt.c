@@ -120,10 +120,8 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
 			off = (off + plen + 3) & ~3U;
 			break;
 		}
-		case FDT_NOP:
-			break;
-		default: /* FDT_END or garbage */
-			return NULL;
+		case FDT_NOP: break;
+		default: /* FDT_END or garbage */ return NULL;
 		}
 	}
 	return NULL;

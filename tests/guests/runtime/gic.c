@@ -60,8 +60,8 @@ void gic_init(void)
 
 	uint32_t waker = readl(rdist + GICR_WAKER);
 	writel(waker & ~GICR_WAKER_PROCESSOR_SLEEP, rdist + GICR_WAKER);
-	for (unsigned i = 0; i < 1000000 && (readl(rdist + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP);
-	     i++)
+	for (unsigned i = 0;
+	     i < 1000000 && (readl(rdist + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP); i++)
 		;
 
 	uintptr_t sgi = rdist + GICR_SGI_OFFSET;
@@ -111,7 +111,8 @@ void gic_disable_irq(unsigned intid)
 {
 	writel(1U << (intid % 32), bitmap_reg(intid, GICR_ICENABLER0, GICD_ICENABLER));
 	if (is_private(intid)) {
-		for (unsigned i = 0; i < 1000000 && (readl(gic_rdist() + GICR_CTLR) & (1U << 3)); i++)
+		for (unsigned i = 0; i < 1000000 && (readl(gic_rdist() + GICR_CTLR) & (1U << 3));
+		     i++)
 			;
 	} else {
 		gicd_wait_rwp();

@@ -82,9 +82,9 @@ bool gic_irq_active(unsigned intid);
 void gic_clear_pending(unsigned intid);
 
 /* CPU interface. */
-uint32_t gic_ack(void);            /* ICC_IAR1_EL1 */
-void gic_eoi(uint32_t intid);      /* ICC_EOIR1_EL1 */
-uint32_t gic_highest_pending(void); /* ICC_HPPIR1_EL1 */
+uint32_t gic_ack(void);		     /* ICC_IAR1_EL1 */
+void gic_eoi(uint32_t intid);	     /* ICC_EOIR1_EL1 */
+uint32_t gic_highest_pending(void);  /* ICC_HPPIR1_EL1 */
 uint32_t gic_running_priority(void); /* ICC_RPR_EL1 */
 /* ICC_SGI1R_EL1 with this CPU's affinity as the only target. */
 void gic_send_sgi_self(unsigned sgi);

@@ -87,8 +87,10 @@ struct exc_record {
 /*
  * Arm the runtime for one expected exception: the next synchronous exception
  * (or SError) is recorded instead of being fatal, and a synchronous one
- * resumes at the instruction after the faulting one. exception_taken()
- * disarms and says whether it happened (copying the record if rec != NULL).
+ * resumes at the instruction after the faulting one (an instruction abort:
+ * at the link register, so provoke it with a BLR). exception_taken()
+ * disarms and says whether one was taken since (copying its record if rec
+ * is not NULL), and forgets it.
  */
 void expect_exception(void);
 bool exception_taken(struct exc_record *rec);
@@ -97,7 +99,7 @@ unsigned exception_count(void);
 
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define ESR_IL (1UL << 25)
-#define ESR_ISS(esr) ((esr) & 0x1ffffff)
+#define ESR_ISS(esr) (0x1ffffffUL & (esr))
 #define EC_UNKNOWN 0x00
 #define EC_WFX 0x01
 #define EC_HVC64 0x16
@@ -107,7 +109,7 @@ unsigned exception_count(void);
 #define EC_DABT_CUR 0x25
 #define EC_SERROR 0x2f
 /* Data abort ISS */
-#define ESR_DABT_DFSC(esr) ((esr) & 0x3f)
+#define ESR_DABT_DFSC(esr) (0x3fUL & (esr))
 #define ESR_DABT_WNR (1UL << 6)
 #define ESR_DABT_FNV (1UL << 10)
 #define ESR_DABT_EA (1UL << 9)

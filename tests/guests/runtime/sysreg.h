@@ -5,11 +5,11 @@
 
 #include <stdint.h>
 
-#define read_sysreg(reg)                                              \
-	({                                                            \
-		uint64_t __val;                                       \
+#define read_sysreg(reg)                                                   \
+	({                                                                 \
+		uint64_t __val;                                            \
 		__asm__ volatile("mrs %0, " #reg : "=r"(__val)::"memory"); \
-		__val;                                                \
+		__val;                                                     \
 	})
 
 #define write_sysreg(val, reg) \
