@@ -3,7 +3,7 @@
 # Rhenium's one build front end (plain GNU make, no generated build system).
 #
 #   make            build build/rhenium.elf and build/rhenium.bin
-#   make run        boot it on QEMU virt (SMP=4 by default)
+#   make run        boot it on QEMU virt with the default Linux VM (see RUN_VM below)
 #   make test       host unit tests + QEMU system tests
 #   make lint       clang-format check, cppcheck, shellcheck
 #   make coverage   line coverage of the host-tested generic code
@@ -20,7 +20,6 @@ CROSS_COMPILE ?= aarch64-linux-gnu-
 QEMU ?= qemu-system-aarch64
 PYTHON ?= /usr/bin/python3
 SMP ?= 4
-MEM ?= 1G
 FUZZ_SECONDS ?= 60
 
 CC := $(CROSS_COMPILE)gcc
@@ -112,23 +111,38 @@ tfa: $(SETUP_STAMP)
 	@RHENIUM_CACHE=$(CACHE) bash scripts/build-tfa.sh
 
 # ---------------------------------------------------------------- run / debug
-QEMU_MACHINE := -M virt,gic-version=3,virtualization=on -cpu max -m $(MEM) -smp $(SMP)
-run: $(SETUP_STAMP) $(BUILD)/rhenium.bin
-	@echo "Rhenium on QEMU virt, $(SMP) CPUs, $(MEM). Quit with Ctrl-A x."
-	$(QEMU) $(QEMU_MACHINE) -nographic -kernel $(BUILD)/rhenium.bin $(if $(BOOTARGS),-append "$(BOOTARGS)")
+QEMU_MACHINE := -M virt,gic-version=3,virtualization=on -cpu max -m $(HOST_MEM) -smp $(SMP)
+
+# The default VM: Debian's arm64 kernel with the busybox initramfs. Override any of these.
+KERNEL ?= $(CACHE)/guest/Image
+INITRD ?= $(BUILD)/initramfs.cpio.gz
+BOOTARGS ?= console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init
+MEM ?= 512M
+VCPUS ?= 1
+HOST_MEM ?= 2G
+HYP_ARGS ?=
+RUN_VM = scripts/run-vm.sh --image $(BUILD)/rhenium.bin --kernel $(KERNEL) \
+	$(if $(INITRD),--initrd $(INITRD)) --bootargs "$(BOOTARGS)" --guest-mem $(MEM) \
+	--vcpus $(VCPUS) --smp $(SMP) --mem $(HOST_MEM) --workdir $(BUILD)/run \
+	$(if $(HYP_ARGS),--hyp-args "$(HYP_ARGS)")
+
+run: $(SETUP_STAMP) $(BUILD)/rhenium.bin $(if $(filter $(BUILD)/initramfs.cpio.gz,$(INITRD)),initramfs)
+	@echo "Rhenium on QEMU virt ($(SMP) CPUs, $(HOST_MEM)) with one VM ($(VCPUS) vCPU, $(MEM))."
+	@echo "Guest console on this terminal; 'poweroff' in the guest ends QEMU, Ctrl-A x kills it."
+	@$(RUN_VM)
 
 GDB_PORT ?= 1234
-# QEMU places an Image with text_offset 0 at RAM base + 2 MiB; symbols are linked at 0.
+# Rhenium is loaded by QEMU at RAM base + 2 MiB; its symbols are linked at 0.
 DEBUG_LOAD_ADDR ?= 0x40200000
 GDB_COMMAND = gdb-multiarch -q -ex 'set confirm off' \
 	-ex 'add-symbol-file $(CURDIR)/$(BUILD)/rhenium.elf -o $(DEBUG_LOAD_ADDR)' \
 	-ex 'target remote :$(GDB_PORT)'
-debug: $(SETUP_STAMP) $(BUILD)/rhenium.bin
+debug: $(SETUP_STAMP) $(BUILD)/rhenium.bin $(if $(filter $(BUILD)/initramfs.cpio.gz,$(INITRD)),initramfs)
 	@echo "QEMU is paused at reset with its gdbstub on port $(GDB_PORT). In another terminal run:"
 	@echo
 	@echo "  $(GDB_COMMAND)"
 	@echo
-	$(QEMU) $(QEMU_MACHINE) -nographic -kernel $(BUILD)/rhenium.bin -S -gdb tcp::$(GDB_PORT) $(if $(BOOTARGS),-append "$(BOOTARGS)")
+	@$(RUN_VM) -- -S -gdb tcp::$(GDB_PORT)
 
 # The same command alone, for scripts and tests.
 debug-command:
@@ -158,12 +172,12 @@ unit: $(BUILD)/host/unit-tests $(DTS_FIXTURES) $(QEMU_FIXTURES)
 	@$(BUILD)/host/unit-tests --fixtures $(BUILD)/fixtures
 
 # ---------------------------------------------------------------- system tests
-system-test: $(SETUP_STAMP) $(BUILD)/rhenium.bin tfa
+system-test: $(SETUP_STAMP) $(BUILD)/rhenium.bin tfa guests initramfs
 	@cd tests/system && RHENIUM_BUILD=$(CURDIR)/$(BUILD) RHENIUM_CACHE=$(CACHE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: $(SETUP_STAMP)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all guests initramfs
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory system-test
@@ -216,6 +230,8 @@ coverage: $(SETUP_STAMP) $(DTS_FIXTURES) $(QEMU_FIXTURES)
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/guests/guests.mk
 
 FORCE:
 -include $(TARGET_OBJS:.o=.d)

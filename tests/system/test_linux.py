@@ -93,3 +93,24 @@ def test_linux_reboot_restarts_the_vm_from_fresh_images(machine, tmp_path):
     assert "No such file" in run(m, "cat /tmp/mark")
     m.child.sendline("poweroff")
     assert m.expect_exit(timeout=20) == 0
+
+
+def test_linux_smp_four_vcpus_on_four_cpus(machine, tmp_path):
+    m = machine(rhenium_vm_args(tmp_path, KERNEL, INITRAMFS, BOOTARGS, smp=4, vcpus=4))
+    m.expect(r"vm@0: 4 vCPU\(s\)")
+    m.expect(MARKER, timeout=BOOT_TIMEOUT)
+    log = m.before
+    m.expect(PROMPT, timeout=10)
+    assert "SMP: Total of 4 processors activated" in log
+    assert run(m, "grep -c ^processor /proc/cpuinfo").strip().endswith("4")
+    # Four parallel shell loops finish: every vCPU schedules work and takes IPIs.
+    out = run(m, "for i in 1 2 3 4; do (n=0; while [ $n -lt 3000 ]; do n=$((n+1)); done; "
+                 "echo done-$i) & done; wait", timeout=60)
+    assert sorted(re.findall(r"done-(\d)", out)) == ["1", "2", "3", "4"], out
+    interrupts = run(m, "cat /proc/interrupts")
+    row = next(l for l in interrupts.splitlines() if "arch_timer" in l)
+    assert all(int(c) > 0 for c in row.split()[1:5]), row
+    ipi = next(l for l in interrupts.splitlines() if "Function call interrupts" in l)
+    assert sum(int(c) for c in ipi.split()[1:5]) > 0, ipi
+    m.child.sendline("poweroff")
+    assert m.expect_exit(timeout=30) == 0

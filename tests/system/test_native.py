@@ -11,7 +11,6 @@ guest time that follows a `sleep`, and poweroff/reboot that end QEMU.
 import re
 import time
 
-import pexpect
 import pytest
 
 from conftest import BUILD, CACHE
