@@ -31,7 +31,8 @@ int hyp_configure(const struct boot_info *info, struct mem_range *excl, unsigned
 		return -1;
 	}
 	for (unsigned int i = 0; i < hyp_config_count && n + 2 <= max_excl; i++) {
-		excl[n++] = (struct mem_range){ hyp_configs[i].kernel.pa, hyp_configs[i].kernel.size };
+		excl[n++] =
+			(struct mem_range){ hyp_configs[i].kernel.pa, hyp_configs[i].kernel.size };
 		if (hyp_configs[i].initrd.size)
 			excl[n++] = (struct mem_range){ hyp_configs[i].initrd.pa,
 							hyp_configs[i].initrd.size };
@@ -139,9 +140,7 @@ void vcpu_run(struct vcpu *v)
 
 		switch (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE)) {
 		case VCPU_OFF:
-		case VCPU_STOPPED:
-			arch_wait_and_handle_irqs();
-			continue;
+		case VCPU_STOPPED: arch_wait_and_handle_irqs(); continue;
 		case VCPU_WFI:
 			if (!vgic_has_pending(&vm->vgic, v->index, arch_vcpu_read_vmcr(v))) {
 				arch_wait_and_handle_irqs();
@@ -149,8 +148,7 @@ void vcpu_run(struct vcpu *v)
 			}
 			v->state = VCPU_RUNNABLE;
 			break;
-		case VCPU_RUNNABLE:
-			break;
+		case VCPU_RUNNABLE: break;
 		}
 
 		vgic_flush(&vm->vgic, v->index, v->arch.lr, nr_lrs, &v->arch.ich_hcr);

@@ -35,9 +35,9 @@
 #define SYSREG_ICC_SGI0R ABORT_SYSREG_KEY(3, 0, 12, 11, 7)
 
 static const char *const vcpu_exit_names[VCPU_EXIT_REASONS] = {
-	[VCPU_EXIT_HVC] = "hvc",	 [VCPU_EXIT_SMC] = "smc",     [VCPU_EXIT_MMIO] = "mmio",
-	[VCPU_EXIT_ABORT] = "abort",	 [VCPU_EXIT_WFI] = "wfi",     [VCPU_EXIT_WFE] = "wfe",
-	[VCPU_EXIT_SYSREG] = "sysreg", [VCPU_EXIT_IRQ] = "irq",     [VCPU_EXIT_UNDEF] = "undef",
+	[VCPU_EXIT_HVC] = "hvc",       [VCPU_EXIT_SMC] = "smc", [VCPU_EXIT_MMIO] = "mmio",
+	[VCPU_EXIT_ABORT] = "abort",   [VCPU_EXIT_WFI] = "wfi", [VCPU_EXIT_WFE] = "wfe",
+	[VCPU_EXIT_SYSREG] = "sysreg", [VCPU_EXIT_IRQ] = "irq", [VCPU_EXIT_UNDEF] = "undef",
 	[VCPU_EXIT_OTHER] = "other",
 };
 
@@ -98,10 +98,8 @@ static uint64_t vcpu_psci_features(uint32_t fid)
 	case PSCI_SYSTEM_OFF:
 	case PSCI_SYSTEM_RESET:
 	case PSCI_FEATURES:
-	case SMCCC_VERSION:
-		return 0;
-	default:
-		return SMCCC_NOT_SUPPORTED;
+	case SMCCC_VERSION: return 0;
+	default: return SMCCC_NOT_SUPPORTED;
 	}
 }
 
@@ -113,25 +111,18 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	switch (fid) {
-	case SMCCC_VERSION:
-		x[0] = SMCCC_VERSION_1_1;
-		break;
+	case SMCCC_VERSION: x[0] = SMCCC_VERSION_1_1; break;
 	case SMCCC_ARCH_FEATURES:
 		/* No firmware workarounds are offered: this virtual CPU needs none. */
 		x[0] = (uint32_t)x[1] == SMCCC_VERSION ? 0 : SMCCC_NOT_SUPPORTED;
 		break;
-	case PSCI_VERSION:
-		x[0] = PSCI_VERSION_1_1;
-		break;
-	case PSCI_FEATURES:
-		x[0] = vcpu_psci_features((uint32_t)x[1]);
-		break;
-	case PSCI_MIGRATE_INFO_TYPE:
-		x[0] = PSCI_MIGRATE_NOT_REQUIRED;
-		break;
+	case PSCI_VERSION: x[0] = PSCI_VERSION_1_1; break;
+	case PSCI_FEATURES: x[0] = vcpu_psci_features((uint32_t)x[1]); break;
+	case PSCI_MIGRATE_INFO_TYPE: x[0] = PSCI_MIGRATE_NOT_REQUIRED; break;
 	case PSCI_CPU_ON_32:
 	case PSCI_CPU_ON_64:
-		x[0] = (uint64_t)vcpu_psci_cpu_on(vcpu, x[1], fid == PSCI_CPU_ON_32 ? (uint32_t)x[2] : x[2],
+		x[0] = (uint64_t)vcpu_psci_cpu_on(vcpu, x[1],
+						  fid == PSCI_CPU_ON_32 ? (uint32_t)x[2] : x[2],
 						  fid == PSCI_CPU_ON_32 ? (uint32_t)x[3] : x[3]);
 		break;
 	case PSCI_AFFINITY_INFO_32:
@@ -145,9 +136,7 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 										: PSCI_AFFINITY_ON;
 		break;
 	}
-	case PSCI_CPU_OFF:
-		vcpu->state = VCPU_OFF;
-		return true;
+	case PSCI_CPU_OFF: vcpu->state = VCPU_OFF; return true;
 	case PSCI_SYSTEM_OFF:
 		LOG_INFO("%s: PSCI SYSTEM_OFF from vcpu%u", vm->cfg.name, vcpu->index);
 		hyp_vm_power_off(vm);
@@ -156,9 +145,7 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 		LOG_INFO("%s: PSCI SYSTEM_RESET from vcpu%u", vm->cfg.name, vcpu->index);
 		hyp_vm_request_reset(vm);
 		return false;
-	default:
-		x[0] = SMCCC_NOT_SUPPORTED;
-		break;
+	default: x[0] = SMCCC_NOT_SUPPORTED; break;
 	}
 	return true;
 }
@@ -249,27 +236,22 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 		arch_handle_irqs();
 		return true;
 	case VCPU_EXIT_KIND_SERROR:
-		LOG_ERROR("%s vcpu%u: SError (ESR 0x%llx) at PC 0x%llx: VM stopped", vcpu->vm->cfg.name,
-			  vcpu->index, (unsigned long long)exit->esr,
+		LOG_ERROR("%s vcpu%u: SError (ESR 0x%llx) at PC 0x%llx: VM stopped",
+			  vcpu->vm->cfg.name, vcpu->index, (unsigned long long)exit->esr,
 			  (unsigned long long)vcpu->regs.pc);
 		hyp_vm_power_off(vcpu->vm);
 		return false;
-	case VCPU_EXIT_KIND_SYNC:
-		break;
+	case VCPU_EXIT_KIND_SYNC: break;
 	}
 
 	switch (abort_esr_ec(exit->esr)) {
-	case ESR_EC_HVC64:
-		vcpu->exits[VCPU_EXIT_HVC]++;
-		return vcpu_smccc(vcpu);
+	case ESR_EC_HVC64: vcpu->exits[VCPU_EXIT_HVC]++; return vcpu_smccc(vcpu);
 	case ESR_EC_SMC64:
 		vcpu->exits[VCPU_EXIT_SMC]++;
 		/* A trapped SMC returns to itself: step over it first. */
 		arch_vcpu_skip_instruction(vcpu, exit);
 		return vcpu_smccc(vcpu);
-	case ESR_EC_DABT_LOW:
-		vcpu_data_abort(vcpu, exit);
-		return true;
+	case ESR_EC_DABT_LOW: vcpu_data_abort(vcpu, exit); return true;
 	case ESR_EC_IABT_LOW:
 		vcpu->exits[VCPU_EXIT_ABORT]++;
 		arch_vcpu_inject_abort(vcpu, true, exit->far);
@@ -284,8 +266,7 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 			vcpu->exits[VCPU_EXIT_WFE]++;
 		}
 		return true;
-	case ESR_EC_SYS64:
-		return vcpu_sysreg(vcpu, exit);
+	case ESR_EC_SYS64: return vcpu_sysreg(vcpu, exit);
 	default:
 		vcpu->exits[VCPU_EXIT_OTHER]++;
 		vcpu_report_once(vcpu, "unexpected exception class", exit->esr);

@@ -11,8 +11,7 @@
 #define VM_RAM_ALIGN_ORDER 9 /* 2 MiB: Stage-2 can use block mappings */
 
 /* Stage-2 attributes for guest RAM: Normal write-back, read/write, executable. */
-#define VM_S2_RAM_ATTRS \
-	(PTE_S2_MEMATTR(S2_MEMATTR_NORMAL_WB) | PTE_S2AP_RW | PTE_SH_INNER | PTE_AF)
+#define VM_S2_RAM_ATTRS (PTE_S2_MEMATTR(S2_MEMATTR_NORMAL_WB) | PTE_S2AP_RW | PTE_SH_INNER | PTE_AF)
 
 static uint8_t vm_dt_buffer[GUEST_DT_MAX_SIZE];
 

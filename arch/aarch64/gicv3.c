@@ -90,8 +90,8 @@ int gicv3_init(const struct platform_info *plat)
 	typer = mmio_read32(gicd_base + GICD_TYPER);
 	lines = ((typer & 0x1f) + 1) * 32;
 
-	mmio_write32(gicd_base + GICD_CTLR, mmio_read32(gicd_base + GICD_CTLR) | GICD_CTLR_ARE |
-						    GICD_CTLR_ENABLE_G1);
+	mmio_write32(gicd_base + GICD_CTLR,
+		     mmio_read32(gicd_base + GICD_CTLR) | GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1);
 	if (!gicd_wait_rwp()) {
 		LOG_ERROR("gicv3: distributor stuck in register write pending");
 		return -1;
@@ -103,7 +103,8 @@ int gicv3_init(const struct platform_info *plat)
 		mmio_write32(gicd_base + GICD_IGROUPR + intid / 8, 0xffffffffU);
 	}
 	for (unsigned int intid = 32; intid < lines && intid < 1020; intid += 4)
-		mmio_write32(gicd_base + GICD_IPRIORITYR + intid, GIC_PRIORITY_DEFAULT * 0x01010101U);
+		mmio_write32(gicd_base + GICD_IPRIORITYR + intid,
+			     GIC_PRIORITY_DEFAULT * 0x01010101U);
 	gicd_wait_rwp();
 	LOG_INFO("gicv3: distributor at 0x%llx, %u interrupt lines, %u list registers",
 		 (unsigned long long)gicd_base, lines, gicv3_nr_lrs());
@@ -157,7 +158,8 @@ int gicv3_cpu_init(void)
 			break;
 	}
 	if (i == GIC_POLL_LIMIT) {
-		LOG_ERROR("gicv3: redistributor at 0x%llx does not wake up", (unsigned long long)gicr);
+		LOG_ERROR("gicv3: redistributor at 0x%llx does not wake up",
+			  (unsigned long long)gicr);
 		return -1;
 	}
 	mmio_write32(gicr + GICR_ICENABLER0, 0xffffffffU);
@@ -168,9 +170,9 @@ int gicv3_cpu_init(void)
 	sysreg_write(S3_4_C12_C9_5, ICC_SRE_EL2_VALUE); /* ICC_SRE_EL2 */
 	isb();
 	sysreg_write(S3_0_C4_C6_0, 0xff); /* ICC_PMR_EL1: let every priority through */
-	sysreg_write(S3_0_C12_C12_3, 0); /* ICC_BPR1_EL1 */
+	sysreg_write(S3_0_C12_C12_3, 0);  /* ICC_BPR1_EL1 */
 	sysreg_write(S3_0_C12_C12_4, ICC_CTLR_EOIMODE); /* ICC_CTLR_EL1 */
-	sysreg_write(S3_0_C12_C12_7, 1); /* ICC_IGRPEN1_EL1 */
+	sysreg_write(S3_0_C12_C12_7, 1);		/* ICC_IGRPEN1_EL1 */
 	isb();
 	return 0;
 }
@@ -246,17 +248,20 @@ unsigned int gicv3_nr_lrs(void)
 
 unsigned int gicv3_vpri_bits(void)
 {
-	return (unsigned int)((sysreg_read(S3_4_C12_C11_1) >> 29) & 0x7) + 1; /* ICH_VTR_EL2.PRIbits */
+	return (unsigned int)((sysreg_read(S3_4_C12_C11_1) >> 29) & 0x7) +
+	       1; /* ICH_VTR_EL2.PRIbits */
 }
 
 /* ICH_LR<n>_EL2 is S3_4_C12_C12_<n> for n < 8 and S3_4_C12_C13_<n-8> above. */
-#define LR_CASE_READ(n, enc)                \
-	case n:                             \
+/* clang-format off */
+#define LR_CASE_READ(n, enc) \
+	case n: \
 		return sysreg_read(enc)
-#define LR_CASE_WRITE(n, enc)               \
-	case n:                             \
-		sysreg_write(enc, value);   \
+#define LR_CASE_WRITE(n, enc) \
+	case n: \
+		sysreg_write(enc, value); \
 		break
+/* clang-format on */
 
 uint64_t gicv3_read_lr(unsigned int n)
 {
@@ -277,8 +282,7 @@ uint64_t gicv3_read_lr(unsigned int n)
 		LR_CASE_READ(13, S3_4_C12_C13_5);
 		LR_CASE_READ(14, S3_4_C12_C13_6);
 		LR_CASE_READ(15, S3_4_C12_C13_7);
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -301,7 +305,6 @@ void gicv3_write_lr(unsigned int n, uint64_t value)
 		LR_CASE_WRITE(13, S3_4_C12_C13_5);
 		LR_CASE_WRITE(14, S3_4_C12_C13_6);
 		LR_CASE_WRITE(15, S3_4_C12_C13_7);
-	default:
-		break;
+	default: break;
 	}
 }

@@ -59,9 +59,9 @@ void fpsimd_restore(const struct arch_fpsimd *fp);
 #define HCR_TLOR (1ULL << 35)
 #define HCR_APK (1ULL << 40)
 #define HCR_API (1ULL << 41)
-#define HCR_GUEST                                                                          \
-	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
-	 HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | HCR_TLOR | HCR_APK |  \
+#define HCR_GUEST                                                                            \
+	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI |   \
+	 HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | HCR_TLOR | HCR_APK | \
 	 HCR_API)
 /* While no guest runs: only RW, so EL2 code sees no stage-2 and no routing. */
 #define HCR_HOST HCR_RW
@@ -121,7 +121,8 @@ static void vcpu_probe_features(void)
 		vcpu_nr_pmu_counters = MIN((unsigned int)((sysreg_read(pmcr_el0) >> 11) & 0x1f),
 					   ARCH_MAX_PMU_COUNTERS);
 	/* APA, API, GPA, GPI, APA3, GPA3 */
-	vcpu_has_pauth = (isar1 & 0xff0000ffULL) != 0 || (sysreg_read(id_aa64isar2_el1) & 0xff00) != 0;
+	vcpu_has_pauth =
+		(isar1 & 0xff0000ffULL) != 0 || (sysreg_read(id_aa64isar2_el1) & 0xff00) != 0;
 	vcpu_has_fgt = ((sysreg_read(id_aa64mmfr0_el1) >> 56) & 0xf) != 0;
 	vcpu_has_hcx = ((sysreg_read(id_aa64mmfr1_el1) >> 40) & 0xf) != 0;
 	vcpu_has_amu = ((sysreg_read(id_aa64pfr0_el1) >> 44) & 0xf) != 0;
@@ -208,47 +209,69 @@ void arch_vcpu_init(struct vcpu *vcpu)
 }
 
 /* Debug registers n = 0..15 have their own encodings; a switch is the only way. */
-#define DBG_CASE(n)                                                         \
-	case n:                                                             \
-		if (save) {                                                 \
-			d->bvr[n] = sysreg_read(dbgbvr##n##_el1);           \
-			d->bcr[n] = sysreg_read(dbgbcr##n##_el1);           \
-		} else {                                                    \
-			sysreg_write(dbgbvr##n##_el1, d->bvr[n]);           \
-			sysreg_write(dbgbcr##n##_el1, d->bcr[n]);           \
-		}                                                           \
+#define DBG_CASE(n)                                               \
+	case n:                                                   \
+		if (save) {                                       \
+			d->bvr[n] = sysreg_read(dbgbvr##n##_el1); \
+			d->bcr[n] = sysreg_read(dbgbcr##n##_el1); \
+		} else {                                          \
+			sysreg_write(dbgbvr##n##_el1, d->bvr[n]); \
+			sysreg_write(dbgbcr##n##_el1, d->bcr[n]); \
+		}                                                 \
 		break
-#define WP_CASE(n)                                                          \
-	case n:                                                             \
-		if (save) {                                                 \
-			d->wvr[n] = sysreg_read(dbgwvr##n##_el1);           \
-			d->wcr[n] = sysreg_read(dbgwcr##n##_el1);           \
-		} else {                                                    \
-			sysreg_write(dbgwvr##n##_el1, d->wvr[n]);           \
-			sysreg_write(dbgwcr##n##_el1, d->wcr[n]);           \
-		}                                                           \
+#define WP_CASE(n)                                                \
+	case n:                                                   \
+		if (save) {                                       \
+			d->wvr[n] = sysreg_read(dbgwvr##n##_el1); \
+			d->wcr[n] = sysreg_read(dbgwcr##n##_el1); \
+		} else {                                          \
+			sysreg_write(dbgwvr##n##_el1, d->wvr[n]); \
+			sysreg_write(dbgwcr##n##_el1, d->wcr[n]); \
+		}                                                 \
 		break
 
 static void vcpu_debug_switch(struct arch_debug *d, bool save)
 {
 	for (unsigned int n = 0; n < vcpu_nr_brps; n++) {
 		switch (n) {
-			DBG_CASE(0); DBG_CASE(1); DBG_CASE(2); DBG_CASE(3);
-			DBG_CASE(4); DBG_CASE(5); DBG_CASE(6); DBG_CASE(7);
-			DBG_CASE(8); DBG_CASE(9); DBG_CASE(10); DBG_CASE(11);
-			DBG_CASE(12); DBG_CASE(13); DBG_CASE(14); DBG_CASE(15);
-		default:
-			break;
+			DBG_CASE(0);
+			DBG_CASE(1);
+			DBG_CASE(2);
+			DBG_CASE(3);
+			DBG_CASE(4);
+			DBG_CASE(5);
+			DBG_CASE(6);
+			DBG_CASE(7);
+			DBG_CASE(8);
+			DBG_CASE(9);
+			DBG_CASE(10);
+			DBG_CASE(11);
+			DBG_CASE(12);
+			DBG_CASE(13);
+			DBG_CASE(14);
+			DBG_CASE(15);
+		default: break;
 		}
 	}
 	for (unsigned int n = 0; n < vcpu_nr_wrps; n++) {
 		switch (n) {
-			WP_CASE(0); WP_CASE(1); WP_CASE(2); WP_CASE(3);
-			WP_CASE(4); WP_CASE(5); WP_CASE(6); WP_CASE(7);
-			WP_CASE(8); WP_CASE(9); WP_CASE(10); WP_CASE(11);
-			WP_CASE(12); WP_CASE(13); WP_CASE(14); WP_CASE(15);
-		default:
-			break;
+			WP_CASE(0);
+			WP_CASE(1);
+			WP_CASE(2);
+			WP_CASE(3);
+			WP_CASE(4);
+			WP_CASE(5);
+			WP_CASE(6);
+			WP_CASE(7);
+			WP_CASE(8);
+			WP_CASE(9);
+			WP_CASE(10);
+			WP_CASE(11);
+			WP_CASE(12);
+			WP_CASE(13);
+			WP_CASE(14);
+			WP_CASE(15);
+		default: break;
 		}
 	}
 	if (save)
@@ -381,15 +404,15 @@ static void vcpu_el1_restore(const struct arch_el1_sysregs *r)
 	}
 }
 
-#define APR_SAVE(n)                                                             \
-	do {                                                                    \
-		a->ich_ap0r[n] = sysreg_read(S3_4_C12_C8_##n);                  \
-		a->ich_ap1r[n] = sysreg_read(S3_4_C12_C9_##n);                  \
+#define APR_SAVE(n)                                            \
+	do {                                                   \
+		a->ich_ap0r[n] = sysreg_read(S3_4_C12_C8_##n); \
+		a->ich_ap1r[n] = sysreg_read(S3_4_C12_C9_##n); \
 	} while (0)
-#define APR_RESTORE(n)                                                          \
-	do {                                                                    \
-		sysreg_write(S3_4_C12_C8_##n, a->ich_ap0r[n]);                  \
-		sysreg_write(S3_4_C12_C9_##n, a->ich_ap1r[n]);                  \
+#define APR_RESTORE(n)                                         \
+	do {                                                   \
+		sysreg_write(S3_4_C12_C8_##n, a->ich_ap0r[n]); \
+		sysreg_write(S3_4_C12_C9_##n, a->ich_ap1r[n]); \
 	} while (0)
 
 void arch_vcpu_load(struct vcpu *vcpu)
@@ -571,7 +594,7 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2)
 		return v;
 	case ID_ENC(4, 1): /* ID_AA64PFR1_EL1 */
 		v = sysreg_read(id_aa64pfr1_el1);
-		v = ID_FIELD_CLEAR(v, 8); /* MTE */
+		v = ID_FIELD_CLEAR(v, 8);  /* MTE */
 		v = ID_FIELD_CLEAR(v, 16); /* MPAM_frac */
 		v = ID_FIELD_CLEAR(v, 24); /* SME */
 		v = ID_FIELD_CLEAR(v, 32); /* RNDR_trap */
@@ -581,45 +604,35 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2)
 		v = ID_FIELD_CLEAR(v, 48); /* THE */
 		v = ID_FIELD_CLEAR(v, 52); /* MTEX */
 		return v;
-	case ID_ENC(4, 2): /* ID_AA64PFR2_EL1 */
-		return 0;
+	case ID_ENC(4, 2): /* ID_AA64PFR2_EL1 */ return 0;
 	case ID_ENC(4, 4): /* ID_AA64ZFR0_EL1: no SVE */
-	case ID_ENC(4, 5): /* ID_AA64SMFR0_EL1: no SME */
-		return 0;
+	case ID_ENC(4, 5): /* ID_AA64SMFR0_EL1: no SME */ return 0;
 	case ID_ENC(5, 0): /* ID_AA64DFR0_EL1 */
 		v = sysreg_read(id_aa64dfr0_el1);
-		v = ID_FIELD_CLEAR(v, 4); /* TraceVer */
+		v = ID_FIELD_CLEAR(v, 4);  /* TraceVer */
 		v = ID_FIELD_CLEAR(v, 32); /* PMSVer (SPE) */
 		v = ID_FIELD_CLEAR(v, 40); /* TraceFilt */
 		v = ID_FIELD_CLEAR(v, 44); /* TraceBuffer */
 		v = ID_FIELD_CLEAR(v, 52); /* BRBE */
 		v = ID_FIELD_CLEAR(v, 56); /* MTPMU */
 		return v;
-	case ID_ENC(5, 1):
-		return sysreg_read(id_aa64dfr1_el1);
-	case ID_ENC(5, 4):
-		return sysreg_read(id_aa64afr0_el1);
-	case ID_ENC(5, 5):
-		return sysreg_read(id_aa64afr1_el1);
-	case ID_ENC(6, 0):
-		return sysreg_read(id_aa64isar0_el1);
-	case ID_ENC(6, 1):
-		return sysreg_read(id_aa64isar1_el1);
-	case ID_ENC(6, 2):
-		return sysreg_read(id_aa64isar2_el1);
-	case ID_ENC(7, 0):
-		return sysreg_read(id_aa64mmfr0_el1);
+	case ID_ENC(5, 1): return sysreg_read(id_aa64dfr1_el1);
+	case ID_ENC(5, 4): return sysreg_read(id_aa64afr0_el1);
+	case ID_ENC(5, 5): return sysreg_read(id_aa64afr1_el1);
+	case ID_ENC(6, 0): return sysreg_read(id_aa64isar0_el1);
+	case ID_ENC(6, 1): return sysreg_read(id_aa64isar1_el1);
+	case ID_ENC(6, 2): return sysreg_read(id_aa64isar2_el1);
+	case ID_ENC(7, 0): return sysreg_read(id_aa64mmfr0_el1);
 	case ID_ENC(7, 1): /* ID_AA64MMFR1_EL1 */
 		v = sysreg_read(id_aa64mmfr1_el1);
 		v = ID_FIELD_CLEAR(v, 16); /* LO */
 		return v;
-	case ID_ENC(7, 2):
-		return sysreg_read(id_aa64mmfr2_el1);
+	case ID_ENC(7, 2): return sysreg_read(id_aa64mmfr2_el1);
 	case ID_ENC(7, 3): /* ID_AA64MMFR3_EL1: registers we do not switch yet */
 		v = sysreg_read(S3_0_C0_C7_3);
-		v = ID_FIELD_CLEAR(v, 0); /* TCRX */
-		v = ID_FIELD_CLEAR(v, 4); /* SCTLRX */
-		v = ID_FIELD_CLEAR(v, 8); /* S1PIE */
+		v = ID_FIELD_CLEAR(v, 0);  /* TCRX */
+		v = ID_FIELD_CLEAR(v, 4);  /* SCTLRX */
+		v = ID_FIELD_CLEAR(v, 8);  /* S1PIE */
 		v = ID_FIELD_CLEAR(v, 16); /* S1POE */
 		v = ID_FIELD_CLEAR(v, 24); /* AIE */
 		v = ID_FIELD_CLEAR(v, 28); /* MEC */
@@ -669,8 +682,8 @@ bool arch_vcpu_sysreg_trap(struct vcpu *vcpu, uint64_t esr)
 		return true;
 	}
 	/* DC ISW/CSW/CISW (HCR_EL2.TSW): meaningless under virtualization; memory is coherent. */
-	if (sr.op0 == 1 && sr.op1 == 0 && sr.crn == 7 && (sr.crm == 6 || sr.crm == 10 || sr.crm == 14) &&
-	    sr.op2 == 2)
+	if (sr.op0 == 1 && sr.op1 == 0 && sr.crn == 7 &&
+	    (sr.crm == 6 || sr.crm == 10 || sr.crm == 14) && sr.op2 == 2)
 		return true;
 	/* ACTLR_EL1 (HCR_EL2.TACR): reads as zero, writes ignored. */
 	if (sr.op0 == 3 && sr.op1 == 0 && sr.crn == 1 && sr.crm == 0 && sr.op2 == 1) {

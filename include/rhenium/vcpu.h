@@ -26,7 +26,7 @@ struct vcpu_regs {
 enum vcpu_state {
 	VCPU_OFF, /* not started (secondary before PSCI CPU_ON) */
 	VCPU_RUNNABLE,
-	VCPU_WFI, /* waiting for an interrupt */
+	VCPU_WFI,     /* waiting for an interrupt */
 	VCPU_STOPPED, /* the VM was powered off or is being reset */
 };
 
@@ -56,7 +56,7 @@ enum vcpu_exit_kind {
 struct vcpu_exit {
 	enum vcpu_exit_kind kind;
 	uint64_t esr;
-	uint64_t far; /* guest virtual address of an abort */
+	uint64_t far;	   /* guest virtual address of an abort */
 	paddr_t fault_ipa; /* IPA of a stage-2 abort (HPFAR_EL2 | FAR[11:0]) */
 };
 
