@@ -53,7 +53,7 @@ INCLUDES := -Iinclude -Iarch/$(ARCH)/include
 TARGET_CFLAGS := -std=c11 -ffreestanding -nostdlib -fpie -fvisibility=hidden -fno-plt \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -mbranch-protection=none \
 	-fno-stack-protector -fno-omit-frame-pointer -ffunction-sections -fdata-sections \
-	-O2 -g $(WARNINGS) $(INCLUDES) -MMD -MP \
+	-fno-tree-loop-distribute-patterns -O2 -g $(WARNINGS) $(INCLUDES) -MMD -MP \
 	-DRHENIUM_VERSION='"$(VERSION)"' -DRHENIUM_GIT_REV='"$(GIT_REV)"'
 TARGET_ASFLAGS := -g $(INCLUDES) -MMD -MP -D__ASSEMBLY__
 TARGET_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack -z max-page-size=4096 \

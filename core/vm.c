@@ -186,7 +186,7 @@ static int vm_load_images(struct vm *vm)
 	int ret;
 
 	/* A reboot starts from clean memory, and nothing of a previous guest leaks. */
-	memset(vm_ipa_to_va(vm, vm->ram_ipa), 0, vm->ram_size);
+	arch_memzero(vm_ipa_to_va(vm, vm->ram_ipa), vm->ram_size);
 
 	ret = image_parse(kernel, MIN(cfg->kernel.size, (uint64_t)IMAGE_HEADER_SIZE),
 			  cfg->kernel.size, &img, err, sizeof(err));

@@ -15,15 +15,27 @@ size_t str_copy(char *dst, const char *src, size_t size)
 }
 
 #if !defined(RHENIUM_HOST)
+/* Word accesses to memory the caller typed otherwise: tell the compiler they may alias. */
+typedef uint64_t __attribute__((may_alias)) word_t;
+
 /*
- * Byte-at-a-time on purpose: these run before and after the MMU is on (device
- * memory forbids unaligned accesses) and are not on any hot path yet.
+ * Word-at-a-time when source and destination are equally aligned, bytes
+ * otherwise: these also run with the MMU off, where memory is Device and an
+ * unaligned access faults, so every access stays naturally aligned.
  */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
+		while (n && ((uintptr_t)d & 7)) {
+			*d++ = *s++;
+			n--;
+		}
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(word_t *)(void *)d = *(const word_t *)(const void *)s;
+	}
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -49,7 +61,14 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t word = 0x0101010101010101ULL * (unsigned char)c;
 
+	while (n && ((uintptr_t)d & 7)) {
+		*d++ = (unsigned char)c;
+		n--;
+	}
+	for (; n >= 8; n -= 8, d += 8)
+		*(word_t *)(void *)d = word;
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;

@@ -4,6 +4,7 @@
 #include <arch/sysreg.h>
 
 #include <rhenium/arch.h>
+#include <rhenium/string.h>
 #include <rhenium/platform.h>
 
 uint64_t smccc_smc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3);
@@ -93,4 +94,26 @@ paddr_t arch_secondary_entry_pa(void)
 uint64_t arch_cpu_mpidr(void)
 {
 	return sysreg_read(mpidr_el1) & MPIDR_AFF_MASK;
+}
+
+void arch_memzero(void *va, size_t size)
+{
+	uint64_t dczid = sysreg_read(dczid_el0);
+	uint64_t block = 4ULL << (dczid & 0xf);
+	uintptr_t p = (uintptr_t)va;
+	uintptr_t end = p + size;
+
+	/* DZP set: DC ZVA is prohibited; fall back to stores. */
+	if (dczid & (1ULL << 4)) {
+		memset(va, 0, size);
+		return;
+	}
+	while (p < end && (p & (block - 1))) {
+		*(volatile uint8_t *)p = 0;
+		p++;
+	}
+	for (; end - p >= block; p += block)
+		__asm__ volatile("dc zva, %0" ::"r"(p) : "memory");
+	if (p < end)
+		memset((void *)p, 0, end - p);
 }

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rhenium/arch.h>
 
@@ -213,4 +214,9 @@ void arch_wait_and_handle_irqs(void)
 
 void arch_handle_irqs(void)
 {
+}
+
+void arch_memzero(void *va, size_t size)
+{
+	memset(va, 0, size);
 }

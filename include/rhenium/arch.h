@@ -42,6 +42,12 @@ void arch_dcache_clean_range(const void *va, size_t size);
  */
 void arch_dcache_inval_range(const void *va, size_t size);
 
+/*
+ * Zeroes [va, va+size) of normal memory as fast as the CPU can (DC ZVA on
+ * AArch64); only with the MMU on. For large ranges such as a VM's RAM.
+ */
+void arch_memzero(void *va, size_t size);
+
 /* Physical address where CPUs started by PSCI CPU_ON enter (secondary_entry). */
 paddr_t arch_secondary_entry_pa(void);
 
