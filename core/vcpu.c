@@ -166,11 +166,15 @@ static void vcpu_data_abort(struct vcpu *vcpu, const struct vcpu_exit *exit)
 	struct abort_dabt d;
 	int ret;
 
-	if (abort_dabt_decode(exit->esr, &d) != 0 || d.s1ptw ||
-	    d.fault.kind != ABORT_FAULT_TRANSLATION) {
+	if (abort_dabt_decode(exit->esr, &d) != 0) {
+		vcpu->exits[VCPU_EXIT_ABORT]++;
+		arch_vcpu_inject_abort(vcpu, false, false, exit->far);
+		return;
+	}
+	if (d.s1ptw || d.fault.kind != ABORT_FAULT_TRANSLATION) {
 		/* Stage-1 walks into unmapped IPA, permission faults and the like. */
 		vcpu->exits[VCPU_EXIT_ABORT]++;
-		arch_vcpu_inject_abort(vcpu, false, exit->far);
+		arch_vcpu_inject_abort(vcpu, false, d.write, exit->far);
 		return;
 	}
 	ret = mmio_emulate_dabt(&vm->mmio, vcpu->index, &d, exit->fault_ipa, vcpu->regs.x);
@@ -185,11 +189,11 @@ static void vcpu_data_abort(struct vcpu *vcpu, const struct vcpu_exit *exit)
 			 vm->cfg.name, vcpu->index, (unsigned long long)exit->fault_ipa,
 			 (unsigned long long)vcpu->regs.pc);
 		vcpu->exits[VCPU_EXIT_ABORT]++;
-		arch_vcpu_inject_abort(vcpu, false, exit->far);
+		arch_vcpu_inject_abort(vcpu, false, d.write, exit->far);
 		break;
 	default:
 		vcpu->exits[VCPU_EXIT_ABORT]++;
-		arch_vcpu_inject_abort(vcpu, false, exit->far);
+		arch_vcpu_inject_abort(vcpu, false, d.write, exit->far);
 		break;
 	}
 }
@@ -254,7 +258,7 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 	case ESR_EC_DABT_LOW: vcpu_data_abort(vcpu, exit); return true;
 	case ESR_EC_IABT_LOW:
 		vcpu->exits[VCPU_EXIT_ABORT]++;
-		arch_vcpu_inject_abort(vcpu, true, exit->far);
+		arch_vcpu_inject_abort(vcpu, true, false, exit->far);
 		return true;
 	case ESR_EC_WFX:
 		arch_vcpu_skip_instruction(vcpu, exit);

@@ -81,6 +81,7 @@ void fpsimd_restore(const struct arch_fpsimd *fp);
 #define SCTLR_EL1_RESET 0x30d00800ULL
 
 #define FSC_SYNC_EXTERNAL 0x10
+#define ESR_ISS_WNR (1ULL << 6)
 
 static unsigned int vcpu_nr_lrs;
 static unsigned int vcpu_nr_apr;
@@ -556,7 +557,7 @@ static void vcpu_enter_el1_exception(struct vcpu *vcpu, uint64_t esr)
 	vcpu->regs.pstate = PSTATE_EL1H_MASKED;
 }
 
-void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, uint64_t far)
+void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far)
 {
 	bool from_el0 = (vcpu->regs.pstate & 0xc) == 0;
 	uint64_t ec;
@@ -566,7 +567,8 @@ void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, uint64_t far)
 	else
 		ec = from_el0 ? ESR_EC_DABT_LOW : ESR_EC_DABT_CUR;
 	sysreg_write(far_el1, far);
-	vcpu_enter_el1_exception(vcpu, (ec << ESR_EC_SHIFT) | ESR_IL | FSC_SYNC_EXTERNAL);
+	vcpu_enter_el1_exception(vcpu, (ec << ESR_EC_SHIFT) | ESR_IL | FSC_SYNC_EXTERNAL |
+					       (write && !instruction ? ESR_ISS_WNR : 0));
 }
 
 void arch_vcpu_inject_undef(struct vcpu *vcpu)

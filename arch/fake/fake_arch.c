@@ -189,9 +189,10 @@ void arch_vcpu_skip_instruction(struct vcpu *vcpu, const struct vcpu_exit *exit)
 	vcpu->arch.skipped++;
 }
 
-void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, uint64_t far)
+void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far)
 {
 	(void)instruction;
+	(void)write;
 	vcpu->arch.injected_aborts++;
 	vcpu->arch.last_abort_far = far;
 }

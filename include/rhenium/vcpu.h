@@ -89,8 +89,11 @@ void arch_vcpu_put(struct vcpu *vcpu);
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit);
 /* Skips the trapped instruction (the exit's ESR_EL2.IL tells its size). */
 void arch_vcpu_skip_instruction(struct vcpu *vcpu, const struct vcpu_exit *exit);
-/* Synchronous external abort on a data/instruction access at far, as hardware would take it. */
-void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, uint64_t far);
+/*
+ * Synchronous external abort on a data (write: a store) or instruction access
+ * at far, as the hardware would take it.
+ */
+void arch_vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far);
 void arch_vcpu_inject_undef(struct vcpu *vcpu);
 /* Emulates a trapped MSR/MRS/system instruction; false if unknown. */
 bool arch_vcpu_sysreg_trap(struct vcpu *vcpu, uint64_t esr);
