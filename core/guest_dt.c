@@ -3,7 +3,9 @@
  * The guest's device tree, shaped like QEMU virt's (QEMU 10, gic-version=3)
  * so that kernels and firmware built for QEMU run unchanged. Differences
  * from QEMU, all deliberate:
- *  - no PCIe, fw_cfg, flash, RTC, GPIO or PMU node: we do not emulate them;
+ *  - no PCIe, fw_cfg, flash, RTC or GPIO node: we do not emulate them; a PMU
+ *    node only when the caller passes the PMU interrupt (the guest's PMU is
+ *    the real one, context-switched, with its overflow PPI forwarded);
  *  - PSCI is "arm,psci-1.0", "arm,psci-0.2" only: without the legacy
  *    "arm,psci" entry the 0.1 function-ID properties are not needed;
  *  - cpus are "arm,armv8" (the generic binding) rather than a core name, and
@@ -152,6 +154,9 @@ static int guest_dt_check_devices(struct guest_dt_ctx *c)
 {
 	const struct guest_dt_config *cfg = c->cfg;
 
+	if (cfg->pmu_ppi >= 16)
+		return guest_dt_fail(c, GUEST_DT_ERR_CONFIG,
+				     "PMU PPI %u is not a PPI number (0-15)", cfg->pmu_ppi);
 	if (cfg->device_count > GUEST_DT_MAX_DEVICES)
 		return guest_dt_fail(c, GUEST_DT_ERR_CONFIG, "%u extra devices, at most %u",
 				     cfg->device_count, GUEST_DT_MAX_DEVICES);
@@ -386,6 +391,18 @@ static void guest_dt_timer(struct fdt_writer *w)
 	fdt_write_end_node(w);
 }
 
+static void guest_dt_pmu(struct fdt_writer *w, const struct guest_dt_config *cfg)
+{
+	uint32_t irq[] = { GIC_PPI, cfg->pmu_ppi, GUEST_DT_LEVEL_HIGH };
+
+	if (!cfg->pmu_ppi)
+		return;
+	fdt_write_begin_node(w, "pmu");
+	fdt_write_prop_string(w, "compatible", "arm,armv8-pmuv3");
+	fdt_write_prop_cells(w, "interrupts", irq, ARRAY_SIZE(irq));
+	fdt_write_end_node(w);
+}
+
 static void guest_dt_clock(struct fdt_writer *w)
 {
 	fdt_write_begin_node(w, "apb-pclk");
@@ -464,6 +481,7 @@ int guest_dt_build(const struct guest_dt_config *cfg, void *buf, size_t size, si
 	guest_dt_gic(&w, cfg);
 	guest_dt_cpus(&w, cfg);
 	guest_dt_timer(&w);
+	guest_dt_pmu(&w, cfg);
 	guest_dt_clock(&w);
 	for (unsigned int i = 0; i < cfg->device_count; i++)
 		guest_dt_device(&w, &cfg->devices[i]);

@@ -88,8 +88,11 @@ void hyp_vm_request_reset(struct vm *vm)
 	vm_stop(vm);
 }
 
-/* The virtual timer fired while its vCPU was loaded here: forward it with the HW link. */
-static bool hyp_vtimer_irq(uint32_t intid, void *ctx)
+/*
+ * The virtual timer or the PMU overflow fired while its vCPU was loaded
+ * here: forward it with the HW link, so the guest's EOI deactivates it.
+ */
+static bool hyp_forward_irq(uint32_t intid, void *ctx)
 {
 	struct vcpu *v = hyp_current[arch_cpu_index()];
 
@@ -113,6 +116,8 @@ static bool hyp_exit_only_irq(uint32_t intid, void *ctx)
 static void hyp_irq_cpu_setup(void)
 {
 	arch_irq_enable(hyp_vtimer_intid);
+	if (arch_vcpu_pmu_intid())
+		arch_irq_enable(arch_vcpu_pmu_intid());
 	arch_irq_enable(25); /* GIC maintenance interrupt (PPI 9) */
 	arch_irq_enable(ARCH_KICK_SGI);
 }
@@ -133,6 +138,8 @@ void vcpu_run(struct vcpu *v)
 			/* A fresh vCPU: no physical timer interrupt may stay stuck active for it. */
 			v->reload = false;
 			arch_irq_deactivate(hyp_vtimer_intid);
+			if (arch_vcpu_pmu_intid())
+				arch_irq_deactivate(arch_vcpu_pmu_intid());
 			arch_vcpu_load(v);
 		}
 		if (v->index == 0)
@@ -170,7 +177,9 @@ void hyp_run(const struct boot_info *info)
 		LOG_ERROR("no usable interrupt controller: VMs cannot run");
 		return;
 	}
-	irq_register(hyp_vtimer_intid, hyp_vtimer_irq, NULL);
+	irq_register(hyp_vtimer_intid, hyp_forward_irq, NULL);
+	if (arch_vcpu_pmu_intid())
+		irq_register(arch_vcpu_pmu_intid(), hyp_forward_irq, NULL);
 	irq_register(25, hyp_exit_only_irq, NULL);
 	irq_register(ARCH_KICK_SGI, hyp_exit_only_irq, NULL);
 	hyp_irq_cpu_setup();

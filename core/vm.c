@@ -214,6 +214,7 @@ static int vm_load_images(struct vm *vm)
 	dt.uart_base = GUEST_VIRT_UART_BASE;
 	dt.uart_spi = GUEST_VIRT_UART_SPI;
 	dt.psci_conduit = PSCI_CONDUIT_HVC;
+	dt.pmu_ppi = arch_vcpu_pmu_intid() ? arch_vcpu_pmu_intid() - 16 : 0;
 	dt.bootargs = cfg->bootargs[0] ? cfg->bootargs : NULL;
 	dt.initrd_start = layout.initrd_start;
 	dt.initrd_end = layout.initrd_end;

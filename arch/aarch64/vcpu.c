@@ -179,6 +179,13 @@ void arch_guest_memory_written(const void *va, size_t size)
 	isb();
 }
 
+uint32_t arch_vcpu_pmu_intid(void)
+{
+	vcpu_probe_features();
+	/* PPI 7, as on QEMU virt and the Arm Base System Architecture's recommendation. */
+	return vcpu_has_pmu ? 23 : 0;
+}
+
 uint64_t arch_vcpu_read_vmcr(const struct vcpu *vcpu)
 {
 	if (vcpu->arch.loaded)

@@ -221,3 +221,8 @@ void arch_memzero(void *va, size_t size)
 {
 	memset(va, 0, size);
 }
+
+uint32_t arch_vcpu_pmu_intid(void)
+{
+	return 23;
+}

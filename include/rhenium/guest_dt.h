@@ -69,6 +69,8 @@ struct guest_dt_config {
 	const struct guest_dt_device *devices;
 	unsigned int device_count;
 	/* Optional entropy for the guest; 0 / NULL leaves the property out. */
+	/* PMU overflow interrupt as a PPI number (INTID - 16); 0: no /pmu node. */
+	uint32_t pmu_ppi;
 	uint64_t kaslr_seed;
 	const uint8_t *rng_seed;
 	size_t rng_seed_len; /* at most GUEST_DT_RNG_SEED_MAX */

@@ -75,5 +75,7 @@ void arch_guest_memory_written(const void *va, size_t size);
 unsigned int arch_vgic_nr_lrs(void);
 unsigned int arch_vgic_priority_bits(void);
 uint64_t arch_vcpu_read_vmcr(const struct vcpu *vcpu);
+/* INTID of the PMU overflow PPI guests get (their PMU is the real one), 0 if none. */
+uint32_t arch_vcpu_pmu_intid(void);
 
 #endif

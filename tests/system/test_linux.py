@@ -21,7 +21,7 @@ def guest_files():
     if not KERNEL.is_file():
         pytest.fail(f"guest kernel {KERNEL} is missing: run scripts/setup.sh (make setup)")
     if not INITRAMFS.is_file():
-        pytest.fail(f"initramfs {INITRAMFS} is missing (make {INITRAMFS.name})")
+        pytest.fail(f"initramfs {INITRAMFS} is missing (make initramfs)")
 
 
 def boot(machine, tmp_path, **kw):
@@ -39,6 +39,8 @@ def test_linux_boots_to_an_interactive_shell(machine, tmp_path):
     assert "Machine model: Rhenium virtual machine" in log
     assert "CPU: All CPU(s) started at EL1" in log
     assert "psci: PSCIv1.1 detected in firmware." in log
+    # The guest's PMU is the real one, context-switched, with its overflow PPI forwarded.
+    assert re.search(r"hw perfevents: enabled with armv8_pmuv3 PMU driver", log), log[-2000:]
     assert re.search(r"^rh-42$", run(m, "echo rh-$((6 * 7))"), re.M)
     uname = run(m, "uname -a")
     assert re.search(r"^Linux rhenium-guest \S+ .* aarch64 GNU/Linux$", uname, re.M), uname
