@@ -22,5 +22,9 @@ extern unsigned int fake_smccc_calls;
 extern jmp_buf *fake_halt_jmp;
 extern unsigned int fake_register_dumps;
 extern uint64_t fake_counter;
+extern uint64_t fake_cpu_mpidr;
+extern unsigned int fake_kicks;
+extern unsigned int fake_irq_enabled[1024];
+extern unsigned int fake_irq_deactivated[1024];
 
 #endif

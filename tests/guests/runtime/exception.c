@@ -9,6 +9,8 @@
  *   with a BLR to the address and comes back as from a call.
  * - An IRQ goes to the handler the test registered with set_irq_handler();
  *   without one it is acknowledged, EOI'd and counted as a failure.
+ * - A hook set with set_exception_hook() sees synchronous exceptions and
+ *   SErrors from EL1 before all of the above and may claim them.
  * - Anything else is fatal: a register dump, a "not ok" line, the summary
  *   and SYSTEM_OFF.
  */
@@ -25,12 +27,14 @@ static volatile bool taken;
 static volatile struct exc_record last;
 static volatile unsigned count;
 static volatile irq_handler_t irq_handler;
+static volatile exc_hook_t exc_hook;
 
 void exception_init(void)
 {
 	armed = false;
 	taken = false;
 	irq_handler = NULL;
+	exc_hook = NULL;
 }
 
 void expect_exception(void)
@@ -67,6 +71,12 @@ void set_irq_handler(irq_handler_t handler)
 	__asm__ volatile("" ::: "memory");
 }
 
+void set_exception_hook(exc_hook_t hook)
+{
+	exc_hook = hook;
+	__asm__ volatile("" ::: "memory");
+}
+
 static void dump(const struct exc_frame *f, unsigned kind)
 {
 	printf("# unexpected exception: %s%s, ESR_EL1 0x%lx (EC 0x%lx), FAR_EL1 0x%lx\n",
@@ -96,6 +106,13 @@ void guest_exception(struct exc_frame *frame, unsigned kind)
 		check(false, "unexpected IRQ %u (no handler registered)", (unsigned)intid);
 		return;
 	}
+	bool sync_or_serror = kind == EXC_CURRENT_SPX + EXC_SYNC ||
+			      kind == EXC_CURRENT_SPX + EXC_SERROR || kind == EXC_SYNC ||
+			      kind == EXC_SERROR;
+	exc_hook_t hook = exc_hook;
+
+	if (hook && sync_or_serror && hook(frame, kind))
+		return;
 	if (armed && (kind == EXC_CURRENT_SPX + EXC_SYNC || kind == EXC_CURRENT_SPX + EXC_SERROR)) {
 		last.esr = frame->esr;
 		last.far = frame->far;

@@ -67,6 +67,12 @@ const void *guest_dtb(void);
 const char *guest_bootargs(void);
 /* True if WORD appears as a whole word in the bootargs (QEMU: -append). */
 bool guest_has_arg(const char *word);
+/*
+ * Property NAME of the DTB node at absolute PATH ("/pmu"; a component
+ * without "@unit" matches any unit address): its value (big-endian cells,
+ * possibly unaligned: read it byte by byte) and length, or NULL.
+ */
+const void *guest_dt_prop(const char *path, const char *name, uint32_t *len);
 
 /* ---------------------------------------------------------------- exceptions */
 /* The frame vectors.S saves; guest_exception() gets a pointer to it. */
@@ -97,6 +103,21 @@ bool exception_taken(struct exc_record *rec);
 /* Number of exceptions taken so far (expected or handled IRQs included). */
 unsigned exception_count(void);
 
+/*
+ * Optional hook for the synchronous exceptions and SErrors taken from EL1
+ * (not IRQs or FIQs, not exceptions from a lower EL), for tests that must
+ * decide where execution resumes or undo the cause from the handler (a
+ * breakpoint that would fire again, a software step to re-arm). It is
+ * called first, with the saved frame and the vector index. If it returns
+ * true the exception is handled: the eret restores the frame as the hook
+ * left it (elr, spsr and x0..x30), nothing is recorded, and
+ * expect_exception() stays armed. If it returns false the exception goes on
+ * as without a hook (recorded if armed, otherwise fatal). The hook runs with
+ * all of PSTATE.DAIF masked. set_exception_hook(NULL) removes it.
+ */
+typedef bool (*exc_hook_t)(struct exc_frame *frame, unsigned kind);
+void set_exception_hook(exc_hook_t hook);
+
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define ESR_IL (1UL << 25)
 #define ESR_ISS(esr) (0x1ffffffUL & (esr))
@@ -108,6 +129,14 @@ unsigned exception_count(void);
 #define EC_IABT_CUR 0x21
 #define EC_DABT_CUR 0x25
 #define EC_SERROR 0x2f
+/* Debug exceptions (D2): _LOW from a lower EL, _CUR without a change of EL. */
+#define EC_BREAKPT_LOW 0x30
+#define EC_BREAKPT_CUR 0x31
+#define EC_SOFTSTP_LOW 0x32
+#define EC_SOFTSTP_CUR 0x33
+#define EC_WATCHPT_LOW 0x34
+#define EC_WATCHPT_CUR 0x35
+#define EC_BRK64 0x3c /* BRK instruction; ISS[15:0] is its immediate */
 /* Data abort ISS */
 #define ESR_DABT_DFSC(esr) (0x3fUL & (esr))
 #define ESR_DABT_WNR (1UL << 6)

@@ -103,6 +103,11 @@ bool guest_has_arg(const char *word)
 	return false;
 }
 
+const void *guest_dt_prop(const char *path, const char *name, uint32_t *len)
+{
+	return dtb ? fdt_getprop(dtb, path, name, len) : NULL;
+}
+
 struct smccc_res hvc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	struct smccc_regs r = { { fid, a1, a2, a3 } };
