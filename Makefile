@@ -66,7 +66,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(GENERIC_SRCS))
 
 .PHONY: all run test unit system-test lint coverage fuzz fuzz-smoke debug clean setup \
-	format help tfa debug-command
+	format help tfa debug-command boot-cost
 all: $(BUILD)/rhenium.bin
 
 help:
@@ -181,6 +181,11 @@ test: $(SETUP_STAMP)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory system-test
+
+# Deterministic (icount) boot-to-shell cost, native vs under Rhenium; `make bench` will grow from it.
+boot-cost: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
+	@$(PYTHON) scripts/boot-cost.py --smp 1
+	@$(PYTHON) scripts/boot-cost.py --smp 4
 
 # ---------------------------------------------------------------- fuzzing
 FUZZ_SRCS := $(filter-out $(HOST_EXCLUDE),$(GENERIC_SRCS)) $(wildcard arch/fake/*.c)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <rhenium/arch.h>
+#include <rhenium/format.h>
 #include <rhenium/hyp.h>
 #include <rhenium/irq.h>
 #include <rhenium/log.h>
@@ -72,10 +73,31 @@ static bool hyp_vm_all_stopped(void)
 	return true;
 }
 
+/* One line per vCPU with its exits by reason: where a guest spends hypervisor time. */
+static void hyp_log_exits(const struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->vcpu_count; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		char line[200];
+		size_t len = 0;
+
+		for (unsigned int r = 0; r < VCPU_EXIT_REASONS && len < sizeof(line); r++) {
+			int n = fmt_snprintf(line + len, sizeof(line) - len, " %s %llu",
+					     vcpu_exit_reason_name((enum vcpu_exit_reason)r),
+					     (unsigned long long)v->exits[r]);
+
+			if (n > 0)
+				len += (size_t)n;
+		}
+		LOG_INFO("%s: vcpu%u exits:%s", vm->cfg.name, i, line);
+	}
+}
+
 void hyp_vm_power_off(struct vm *vm)
 {
 	vm_stop(vm);
 	LOG_INFO("%s: powered off", vm->cfg.name);
+	hyp_log_exits(vm);
 	if (hyp_vm_all_stopped()) {
 		LOG_INFO("all VMs are off: system off");
 		psci_system_off();

@@ -26,9 +26,9 @@ static struct boot_info info;
 static paddr_t put_kernel(uint8_t *at)
 {
 	memset(at, 0, 0x2000);
-	at[3] = 0x14; /* b . */
+	at[3] = 0x14;						  /* b . */
 	memcpy(at + 0x10, "\x00\x00\x01\x00\x00\x00\x00\x00", 8); /* image_size 64 KiB */
-	at[0x18] = 0xa; /* flags: LE, 4K, anywhere */
+	at[0x18] = 0xa;						  /* flags: LE, 4K, anywhere */
 	memcpy(at + 0x38, "ARM\x64", 4);
 	at[0x1000] = 0x5a;
 	return (paddr_t)(uintptr_t)at;
@@ -47,10 +47,10 @@ static bool setup_host(void)
 	plat.mem[0] = (struct mem_range){ (paddr_t)(uintptr_t)arena, ARENA_SIZE };
 	plat.mem_count = 1;
 	info.platform = &plat;
-	info.image = (struct boot_image){ (paddr_t)(uintptr_t)arena,
-					  (paddr_t)(uintptr_t)arena + 0x1000,
-					  (paddr_t)(uintptr_t)arena + 0x2000,
-					  (paddr_t)(uintptr_t)arena + 0x100000 };
+	info.image =
+		(struct boot_image){ (paddr_t)(uintptr_t)arena, (paddr_t)(uintptr_t)arena + 0x1000,
+				     (paddr_t)(uintptr_t)arena + 0x2000,
+				     (paddr_t)(uintptr_t)arena + 0x100000 };
 	/* The "boot images" the configs point at stay out of the allocator, as on hardware. */
 	images = (struct mem_range){ (paddr_t)(uintptr_t)arena + 0x200000, 0x200000 };
 	return mm_init(&info, &images, 1, err, sizeof(err)) == 0;
@@ -118,9 +118,9 @@ TEST(vm_create_loads_kernel_initrd_and_device_tree)
 	CHECK(guest.psci_conduit == PSCI_CONDUIT_HVC);
 	CHECK(strcmp(guest.bootargs, "console=ttyAMA0 quiet") == 0);
 	CHECK_EQ(guest.initrd_end - guest.initrd_start, 0x3000);
-	CHECK_EQ(((uint8_t *)mm_phys_to_virt(vm.ram_pa +
-					      (guest.initrd_start - vm.ram_ipa)))[0x2fff],
-		 0xc5);
+	CHECK_EQ(
+		((uint8_t *)mm_phys_to_virt(vm.ram_pa + (guest.initrd_start - vm.ram_ipa)))[0x2fff],
+		0xc5);
 	/* Emulated devices: GICD, GICR and the PL011. */
 	CHECK_EQ(vm.mmio.count, 3);
 	CHECK(mmio_find(&vm.mmio, 0x09000000) != NULL);
@@ -152,7 +152,7 @@ TEST(vm_uart_output_and_console_input)
 	vm_console_poll(&vm);
 	CHECK(mmio_dispatch(&vm.mmio, 0, 0x09000018, 4, false, &value) == MMIO_OK);
 	CHECK(value & (1u << 4)); /* ...and while the receiver is off, it stays there. */
-	value = 0x301; /* UARTCR: UARTEN | TXE | RXE */
+	value = 0x301;		  /* UARTCR: UARTEN | TXE | RXE */
 	CHECK(mmio_dispatch(&vm.mmio, 0, 0x09000030, 4, true, &value) == MMIO_OK);
 	vm_console_poll(&vm);
 	CHECK(mmio_dispatch(&vm.mmio, 0, 0x09000018, 4, false, &value) == MMIO_OK);
@@ -175,7 +175,7 @@ TEST(vm_reset_reloads_fresh_images_and_stop_stops)
 	REQUIRE(vm_create(&vm, 0, &cfg) == 0);
 	free_after_create = mm_free_page_count();
 	ram = mm_phys_to_virt(vm.ram_pa);
-	ram[0x1000] = 0; /* the guest overwrote its kernel */
+	ram[0x1000] = 0;      /* the guest overwrote its kernel */
 	ram[0x800000] = 0x77; /* and left data behind */
 	vm.vcpus[0].regs.pc = 0x40001234;
 	vm.vcpus[1].state = VCPU_RUNNABLE;
