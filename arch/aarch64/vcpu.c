@@ -81,6 +81,11 @@ void fpsimd_restore(const struct arch_fpsimd *fp);
 #define SCTLR_EL1_RESET 0x30d00800ULL
 
 #define FSC_SYNC_EXTERNAL 0x10
+#define PSTATE_SS (1ULL << 21)
+#define PSTATE_BTYPE_MASK (3ULL << 10)
+/* MDCR_EL2: guest PMU counters stop at EL2 (HPMD, PMUv3p1) and so does its cycle counter (HCCD, PMUv3p5). */
+#define MDCR_HPMD (1ULL << 17)
+#define MDCR_HCCD (1ULL << 23)
 #define ESR_ISS_WNR (1ULL << 6)
 
 static unsigned int vcpu_nr_lrs;
@@ -89,6 +94,7 @@ static unsigned int vcpu_nr_brps;
 static unsigned int vcpu_nr_wrps;
 static unsigned int vcpu_nr_pmu_counters;
 static bool vcpu_has_pmu;
+static unsigned int vcpu_pmuver;
 static bool vcpu_has_pauth;
 static bool vcpu_has_fgt;
 static bool vcpu_has_hcx;
@@ -118,6 +124,7 @@ static void vcpu_probe_features(void)
 	vcpu_nr_brps = (unsigned int)((dfr0 >> 12) & 0xf) + 1;
 	vcpu_nr_wrps = (unsigned int)((dfr0 >> 20) & 0xf) + 1;
 	vcpu_has_pmu = pmuver != 0 && pmuver != 0xf;
+	vcpu_pmuver = (unsigned int)pmuver;
 	if (vcpu_has_pmu)
 		vcpu_nr_pmu_counters = MIN((unsigned int)((sysreg_read(pmcr_el0) >> 11) & 0x1f),
 					   ARCH_MAX_PMU_COUNTERS);
@@ -205,10 +212,16 @@ void arch_vcpu_init(struct vcpu *vcpu)
 	a->vtcr = vcpu_vtcr(vm);
 	/* Bit 31 is RES1 in MPIDR_EL1; U (bit 30) clear: we are not a uniprocessor system. */
 	a->vmpidr = (1ULL << 31) | vcpu->mpidr;
-	a->mdcr = vcpu_has_pmu ? vcpu_nr_pmu_counters : 0; /* HPMN: every counter to the guest */
+	/* HPMN: every counter to the guest, which must not see what the hypervisor does. */
+	a->mdcr = vcpu_has_pmu ? vcpu_nr_pmu_counters : 0;
+	if (vcpu_has_pmu && vcpu_pmuver >= 4)
+		a->mdcr |= MDCR_HPMD;
+	if (vcpu_has_pmu && vcpu_pmuver >= 6)
+		a->mdcr |= MDCR_HCCD;
 	a->cptr = CPTR_GUEST;
 	a->cnthctl = CNTHCTL_GUEST;
 	a->el1.sctlr = SCTLR_EL1_RESET;
+	a->debug.os_lock = true;
 	a->el1.cpacr = 0;
 	a->pmu.pmcr = vcpu_has_pmu ? (sysreg_read(pmcr_el0) & ~0xffULL) : 0;
 	/* ICH_VMCR_EL2: virtual Group 1 enabled at reset is the guest's job; start with VPMR = 0. */
@@ -282,10 +295,13 @@ static void vcpu_debug_switch(struct arch_debug *d, bool save)
 		default: break;
 		}
 	}
-	if (save)
+	if (save) {
 		d->mdccint = sysreg_read(mdccint_el1);
-	else
+		d->os_lock = (sysreg_read(oslsr_el1) >> 1) & 1;
+	} else {
 		sysreg_write(mdccint_el1, d->mdccint);
+		sysreg_write(oslar_el1, d->os_lock ? 1 : 0);
+	}
 }
 
 static void vcpu_pmu_save(struct arch_pmu *p)
@@ -540,6 +556,12 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 void arch_vcpu_skip_instruction(struct vcpu *vcpu, const struct vcpu_exit *exit)
 {
 	vcpu->regs.pc += (exit->esr & ESR_IL) ? 4 : 2;
+	/*
+	 * The instruction completed as far as the guest can tell: a software step
+	 * in progress now ends (PSTATE.SS = 0, so the step exception comes right
+	 * after it, as on hardware), and the branch type no longer applies.
+	 */
+	vcpu->regs.pstate &= ~(PSTATE_SS | PSTATE_BTYPE_MASK);
 }
 
 /* Exception entry at EL1, done in software the way the hardware would (Arm ARM D1.3). */

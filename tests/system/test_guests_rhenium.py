@@ -47,3 +47,11 @@ def test_smccc_1_1_is_offered_to_guests(machine, tmp_path):
     passed, failed, results, output = run_guest(machine, tmp_path, "hvc",
                                                 bootargs="smccc=1.1")
     assert failed == 0, output
+
+
+def test_guest_pmu_does_not_count_the_hypervisor(machine, tmp_path):
+    # MDCR_EL2.HPMD/HCCD: a guest that asks to count only EL2 sees nothing.
+    passed, failed, results, output = run_guest(machine, tmp_path, "pmu",
+                                                bootargs="pmu-el2-hidden")
+    assert failed == 0, output
+    assert any("EL2" in d for r, _, d in results if r == "ok"), output

@@ -30,6 +30,7 @@ struct arch_debug {
 	uint64_t bvr[ARCH_MAX_BREAKPOINTS], bcr[ARCH_MAX_BREAKPOINTS];
 	uint64_t wvr[ARCH_MAX_WATCHPOINTS], wcr[ARCH_MAX_WATCHPOINTS];
 	uint64_t mdccint;
+	bool os_lock; /* OSLSR_EL1.OSLK: set at reset, as on a cold-reset CPU */
 };
 
 struct arch_pmu {
