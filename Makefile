@@ -126,10 +126,18 @@ RUN_VM = scripts/run-vm.sh --image $(BUILD)/rhenium.bin --kernel $(KERNEL) \
 	--vcpus $(VCPUS) --smp $(SMP) --mem $(HOST_MEM) --workdir $(BUILD)/run \
 	$(if $(HYP_ARGS),--hyp-args "$(HYP_ARGS)")
 
-run: $(SETUP_STAMP) $(BUILD)/rhenium.bin $(if $(filter $(BUILD)/initramfs.cpio.gz,$(INITRD)),initramfs)
-	@echo "Rhenium on QEMU virt ($(SMP) CPUs, $(HOST_MEM)) with one VM ($(VCPUS) vCPU, $(MEM))."
-	@echo "Guest console on this terminal; 'poweroff' in the guest ends QEMU, Ctrl-A x kills it."
-	@$(RUN_VM)
+# Or the VMs of a manifest (docs/manifest.md): make run MANIFEST=manifests/two-linux.dts
+MANIFEST ?=
+RUN_MANIFEST = $(PYTHON) scripts/run-manifest.py --image $(BUILD)/rhenium.bin --smp $(SMP) \
+	--mem $(HOST_MEM) --workdir $(BUILD)/run --build $(BUILD) --cache $(CACHE) \
+	$(if $(HYP_ARGS),--hyp-args "$(HYP_ARGS)") $(MANIFEST)
+RUN = $(if $(MANIFEST),$(RUN_MANIFEST),$(RUN_VM))
+RUN_NEEDS_INITRAMFS = $(if $(or $(MANIFEST),$(filter $(BUILD)/initramfs.cpio.gz,$(INITRD))),initramfs)
+
+run: $(SETUP_STAMP) $(BUILD)/rhenium.bin $(RUN_NEEDS_INITRAMFS) guests
+	@echo "Rhenium on QEMU virt ($(SMP) CPUs, $(HOST_MEM)) with $(if $(MANIFEST),the VMs of $(MANIFEST),one VM ($(VCPUS) vCPU, $(MEM)))."
+	@echo "Guest console on this terminal; Ctrl-] for Rhenium's monitor; 'poweroff' in the last guest ends QEMU; Ctrl-A x kills it."
+	@$(RUN)
 
 GDB_PORT ?= 1234
 # Rhenium is loaded by QEMU at RAM base + 2 MiB; its symbols are linked at 0.
@@ -137,12 +145,12 @@ DEBUG_LOAD_ADDR ?= 0x40200000
 GDB_COMMAND = gdb-multiarch -q -ex 'set confirm off' \
 	-ex 'add-symbol-file $(CURDIR)/$(BUILD)/rhenium.elf -o $(DEBUG_LOAD_ADDR)' \
 	-ex 'target remote :$(GDB_PORT)'
-debug: $(SETUP_STAMP) $(BUILD)/rhenium.bin $(if $(filter $(BUILD)/initramfs.cpio.gz,$(INITRD)),initramfs)
+debug: $(SETUP_STAMP) $(BUILD)/rhenium.bin $(RUN_NEEDS_INITRAMFS)
 	@echo "QEMU is paused at reset with its gdbstub on port $(GDB_PORT). In another terminal run:"
 	@echo
 	@echo "  $(GDB_COMMAND)"
 	@echo
-	@$(RUN_VM) -- -S -gdb tcp::$(GDB_PORT)
+	@$(RUN) -- -S -gdb tcp::$(GDB_PORT)
 
 # The same command alone, for scripts and tests.
 debug-command:

@@ -3,6 +3,8 @@
 #include <rhenium/spinlock.h>
 
 static const struct console_driver *console_driver;
+static struct spinlock console_out_lock = SPINLOCK_INIT;
+static bool console_locking;
 
 static struct {
 	struct spinlock lock;
@@ -17,17 +19,36 @@ void console_set_driver(const struct console_driver *drv)
 	console_driver = drv;
 }
 
+void console_enable_locking(void)
+{
+	console_locking = true;
+}
+
+static void console_lock(void)
+{
+	if (console_locking)
+		spinlock_lock(&console_out_lock);
+}
+
+static void console_unlock(void)
+{
+	if (console_locking)
+		spinlock_unlock(&console_out_lock);
+}
+
 void console_write(const char *s, size_t len)
 {
 	const struct console_driver *drv = console_driver;
 
 	if (!drv)
 		return;
+	console_lock();
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n')
 			drv->putc(drv->ctx, '\r');
 		drv->putc(drv->ctx, s[i]);
 	}
+	console_unlock();
 }
 
 void console_output_raw(const char *s, size_t len)
@@ -36,8 +57,10 @@ void console_output_raw(const char *s, size_t len)
 
 	if (!drv)
 		return;
+	console_lock();
 	for (size_t i = 0; i < len; i++)
 		drv->putc(drv->ctx, s[i]);
+	console_unlock();
 }
 
 void console_input_push(const uint8_t *buf, size_t len)

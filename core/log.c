@@ -3,14 +3,11 @@
 #include <rhenium/console.h>
 #include <rhenium/format.h>
 #include <rhenium/log.h>
-#include <rhenium/spinlock.h>
 #include <rhenium/string.h>
 
 #define LOG_LINE_MAX 256
 
 static enum log_level log_level = LOG_LEVEL_INFO;
-static bool log_locking;
-static struct spinlock log_lock = SPINLOCK_INIT;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -43,16 +40,12 @@ bool log_level_from_name(const char *name, size_t len, enum log_level *out)
 
 void log_enable_locking(void)
 {
-	log_locking = true;
+	console_enable_locking();
 }
 
 static void log_emit(const char *buf, size_t len)
 {
-	if (log_locking)
-		spinlock_lock(&log_lock);
 	console_write(buf, len);
-	if (log_locking)
-		spinlock_unlock(&log_lock);
 }
 
 static size_t log_clamp(int n, size_t size)

@@ -143,7 +143,7 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 		return false;
 	case PSCI_SYSTEM_RESET:
 		LOG_INFO("%s: PSCI SYSTEM_RESET from vcpu%u", vm->cfg.name, vcpu->index);
-		hyp_vm_request_reset(vm);
+		hyp_vm_request_reset(vm, vcpu);
 		return false;
 	default: x[0] = SMCCC_NOT_SUPPORTED; break;
 	}
@@ -277,4 +277,31 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 		arch_vcpu_inject_undef(vcpu);
 		return true;
 	}
+}
+
+bool vcpu_run_once(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	unsigned int nr_lrs = arch_vgic_nr_lrs();
+	enum vcpu_state wfi = VCPU_WFI;
+	struct vcpu_exit exit;
+
+	/*
+	 * Announce first, then check: whoever stops the VM sets the state first,
+	 * then waits for busy to drop, so one of the two always sees the other.
+	 */
+	__atomic_store_n(&vcpu->busy, 1, __ATOMIC_SEQ_CST);
+	__atomic_compare_exchange_n(&vcpu->state, &wfi, VCPU_RUNNABLE, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vcpu->state, __ATOMIC_SEQ_CST) != VCPU_RUNNABLE) {
+		__atomic_store_n(&vcpu->busy, 0, __ATOMIC_RELEASE);
+		return false;
+	}
+	vcpu->arch.lr_used =
+		vgic_flush(&vm->vgic, vcpu->index, vcpu->arch.lr, nr_lrs, &vcpu->arch.ich_hcr);
+	arch_vcpu_run(vcpu, &exit);
+	vgic_sync(&vm->vgic, vcpu->index, vcpu->arch.lr, nr_lrs);
+	vcpu_handle_exit(vcpu, &exit);
+	__atomic_store_n(&vcpu->busy, 0, __ATOMIC_RELEASE);
+	return true;
 }

@@ -5,6 +5,7 @@
 #include <rhenium/image.h>
 #include <rhenium/log.h>
 #include <rhenium/mm.h>
+#include <rhenium/monitor.h>
 #include <rhenium/string.h>
 #include <rhenium/vm.h>
 
@@ -115,8 +116,7 @@ static const struct mmio_ops vm_uart_mmio_ops = { vm_uart_read, vm_uart_write };
 
 static void vm_uart_tx(void *ctx, uint8_t c)
 {
-	(void)ctx;
-	console_output_raw((const char *)&c, 1);
+	monitor_vm_output(ctx, c);
 }
 
 static void vm_uart_set_irq(void *ctx, bool level)
@@ -152,16 +152,38 @@ static void vm_vgic_log(void *ctx, const char *msg)
 
 static const struct vgic_ops vm_vgic_ops = { vm_vgic_kick, vm_vgic_deactivate_hw, vm_vgic_log };
 
+size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
+{
+	size_t n = 0;
+
+	spinlock_lock(&vm->console_lock);
+	while (n < len && vm->input_count < sizeof(vm->input)) {
+		vm->input[(vm->input_head + vm->input_count) % sizeof(vm->input)] = buf[n++];
+		vm->input_count++;
+	}
+	spinlock_unlock(&vm->console_lock);
+	if (n)
+		vcpu_kick(&vm->vcpus[0]);
+	return n;
+}
+
 void vm_console_poll(struct vm *vm)
 {
 	uint8_t buf[32];
-	size_t room, n;
+	size_t room, n = 0;
 
+	/* Racy peek first: called after every exit, and almost always idle. */
+	if (!__atomic_load_n(&vm->input_count, __ATOMIC_RELAXED))
+		return;
 	spinlock_lock(&vm->uart_lock);
-	room = vpl011_rx_room(&vm->uart);
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	n = console_input_read(buf, room);
+	room = MIN(vpl011_rx_room(&vm->uart), sizeof(buf));
+	spinlock_lock(&vm->console_lock);
+	while (n < room && vm->input_count) {
+		buf[n++] = vm->input[vm->input_head];
+		vm->input_head = (vm->input_head + 1) % sizeof(vm->input);
+		vm->input_count--;
+	}
+	spinlock_unlock(&vm->console_lock);
 	if (n)
 		vpl011_receive(&vm->uart, buf, n);
 	spinlock_unlock(&vm->uart_lock);
@@ -299,6 +321,7 @@ int vm_create(struct vm *vm, unsigned int id, const struct vm_config *cfg)
 	vm->ram_ipa = GUEST_VIRT_RAM_BASE;
 	vm->ram_size = cfg->mem_size;
 	vm->uart_lock = (struct spinlock)SPINLOCK_INIT;
+	vm->console_lock = (struct spinlock)SPINLOCK_INIT;
 
 	vm->ram_pa = mm_alloc_pages(vm->ram_size / PAGE_SIZE, VM_RAM_ALIGN_ORDER);
 	if (!vm->ram_pa) {
@@ -338,7 +361,6 @@ int vm_reset(struct vm *vm)
 {
 	LOG_INFO("%s: reset", vm->cfg.name);
 	vm->resets++;
-	vm->reset_requested = false;
 	if (vm_init_devices(vm) || vm_load_images(vm)) {
 		vm->state = VM_STATE_STOPPED;
 		return -1;

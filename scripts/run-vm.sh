@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Boot Rhenium on QEMU virt with one guest VM whose images QEMU's loader puts
-# into host RAM. The VM is described to Rhenium by a /chosen/vm@0 node
-# ("rhenium,vm", see include/rhenium/vm_config.h) added to QEMU's own device
-# tree, which is dumped with the same machine options, decompiled, extended
-# and recompiled.
+# Boot Rhenium on QEMU virt with one guest VM: writes a one-VM manifest
+# (docs/manifest.md) into the work directory and hands it to
+# scripts/run-manifest.py, which places the images in host RAM, adds the VM
+# to QEMU's own device tree as /chosen/vm@0 and runs (or prints) QEMU.
 #
 #   scripts/run-vm.sh [options] [-- extra qemu arguments]
 #     --image FILE       Rhenium raw image (build/rhenium.bin)
@@ -11,17 +10,16 @@
 #     --initrd FILE      guest initramfs (optional)
 #     --bootargs STR     guest command line
 #     --guest-mem SIZE   guest RAM, e.g. 512M (default 512M)
-#     --vcpus N          guest vCPUs (default 1)
+#     --vcpus N          guest vCPUs (default 1; vCPU i on physical CPU i % smp)
 #     --smp N            physical CPUs (default 4)
 #     --mem SIZE         host RAM (default 2G)
 #     --hyp-args STR     Rhenium's own bootargs (rhenium.log=debug ...)
-#     --workdir DIR      where the generated DTB goes (default build/run)
+#     --workdir DIR      where the manifest and generated DTBs go (default build/run)
 #     --print-args       print the QEMU argument vector, one per line, and exit
 set -euo pipefail
 
 image=build/rhenium.bin kernel='' initrd='' bootargs="console=ttyAMA0"
 guest_mem=512M vcpus=1 smp=4 mem=2G hyp_args='' workdir=build/run print=0
-qemu=${QEMU:-qemu-system-aarch64}
 extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -46,6 +44,7 @@ die() { echo "run-vm.sh: $*" >&2; exit 1; }
 [ -n "$kernel" ] || die "--kernel is required"
 [ -f "$kernel" ] || die "guest kernel $kernel not found"
 [ -z "$initrd" ] || [ -f "$initrd" ] || die "guest initrd $initrd not found"
+case $vcpus in '' | *[!0-9]*) die "--vcpus $vcpus: not a number" ;; esac
 
 to_bytes() {
 	local v=$1 n
@@ -56,54 +55,35 @@ to_bytes() {
 	*) echo $((v)) ;;
 	esac
 }
-host_bytes=$(to_bytes "$mem")
 guest_bytes=$(to_bytes "$guest_mem")
-ram_end=$((0x40000000 + host_bytes))
 
-# Images go at the top of host RAM, 2 MiB aligned, out of the way of Rhenium
-# (RAM + 2 MiB) and of QEMU's DTB (placed low in RAM).
-align_down() { echo $(($1 & ~0x1fffff)); }
-kernel_size=$(stat -c %s "$kernel")
-initrd_size=0
-[ -z "$initrd" ] || initrd_size=$(stat -c %s "$initrd")
-initrd_addr=$(align_down $((ram_end - initrd_size - 0x200000)))
-kernel_addr=$(align_down $((initrd_addr - kernel_size - 0x200000)))
-[ "$kernel_addr" -gt $((0x40000000 + guest_bytes + 0x10000000)) ] ||
-	die "host RAM $mem is too small for a $guest_mem guest plus its images"
+# A device-tree source string: \ and " escaped; file names also $ (run-manifest.py expands $VAR).
+dts_string() {
+	local s=${1//\\/\\\\}
+	printf '"%s"' "${s//\"/\\\"}"
+}
+dts_file() {
+	local f
+	f=$(realpath -- "$1")
+	dts_string "${f//\$/\$\$}"
+}
 
-machine="virt,gic-version=3,virtualization=on"
 mkdir -p "$workdir"
-"$qemu" -M "$machine,dumpdtb=$workdir/host.dtb" -cpu max -m "$mem" -smp "$smp" \
-	-display none ${hyp_args:+-append "$hyp_args"} >/dev/null
-dtc -q -I dtb -O dts -o "$workdir/host.dts" "$workdir/host.dtb"
-esc_bootargs=${bootargs//\\/\\\\}
-esc_bootargs=${esc_bootargs//\"/\\\"}
 {
-	cat "$workdir/host.dts"
-	printf '\n/ {\n\tchosen {\n\t\tvm@0 {\n'
-	printf '\t\t\tcompatible = "rhenium,vm";\n'
-	printf '\t\t\trhenium,kernel = /bits/ 64 <0x%x 0x%x>;\n' "$kernel_addr" "$kernel_size"
-	if [ -n "$initrd" ]; then
-		printf '\t\t\trhenium,initrd = /bits/ 64 <0x%x 0x%x>;\n' "$initrd_addr" "$initrd_size"
-	fi
-	printf '\t\t\tbootargs = "%s";\n' "$esc_bootargs"
-	printf '\t\t\tmemory-size = /bits/ 64 <0x%x>;\n' "$guest_bytes"
-	printf '\t\t\tvcpus = <%d>;\n' "$vcpus"
-	printf '\t\t};\n\t};\n};\n'
-} >"$workdir/boot.dts"
-dtc -q -I dts -O dtb -o "$workdir/boot.dtb" "$workdir/boot.dts"
+	printf '/dts-v1/;\n/* Written by scripts/run-vm.sh. */\n/ {\n\tvm@0 {\n'
+	printf '\t\tcompatible = "rhenium,vm";\n'
+	printf '\t\tkernel-file = %s;\n' "$(dts_file "$kernel")"
+	[ -z "$initrd" ] || printf '\t\tinitrd-file = %s;\n' "$(dts_file "$initrd")"
+	printf '\t\tbootargs = %s;\n' "$(dts_string "$bootargs")"
+	printf '\t\tmemory-size = /bits/ 64 <0x%x>;\n' "$guest_bytes"
+	printf '\t\tvcpus = <%d>;\n' "$vcpus"
+	printf '\t\tautostart;\n'
+	printf '\t};\n};\n'
+} >"$workdir/vm.dts"
 
-args=(-M "$machine" -cpu max -m "$mem" -smp "$smp" -nographic
-	-kernel "$image" -dtb "$workdir/boot.dtb"
-	-device "loader,file=$kernel,addr=$(printf 0x%x "$kernel_addr"),force-raw=on")
-if [ -n "$initrd" ]; then
-	args+=(-device "loader,file=$initrd,addr=$(printf 0x%x "$initrd_addr"),force-raw=on")
-fi
-[ -z "$hyp_args" ] || args+=(-append "$hyp_args")
-args+=("${extra[@]}")
-
-if [ "$print" = 1 ]; then
-	printf '%s\n' "${args[@]}"
-	exit 0
-fi
-exec "$qemu" "${args[@]}"
+python=${PYTHON:-/usr/bin/python3}
+[ -x "$python" ] || python=python3
+args=(--image "$image" --smp "$smp" --mem "$mem" --workdir "$workdir")
+[ -z "$hyp_args" ] || args+=(--hyp-args "$hyp_args")
+[ "$print" = 0 ] || args+=(--print-args)
+exec "$python" "$(dirname "$0")/run-manifest.py" "${args[@]}" "$workdir/vm.dts" -- "${extra[@]}"

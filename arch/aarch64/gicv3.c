@@ -34,6 +34,8 @@
 #define GICR_ISENABLER0 (GICR_SGI + 0x0100)
 #define GICR_ICENABLER0 (GICR_SGI + 0x0180)
 #define GICR_IPRIORITYR (GICR_SGI + 0x0400)
+#define GICR_ISACTIVER0 (GICR_SGI + 0x0300)
+#define GICR_ICACTIVER0 (GICR_SGI + 0x0380)
 
 #define GIC_PRIORITY_DEFAULT 0xa0
 #define GIC_POLL_LIMIT 10000000
@@ -203,6 +205,23 @@ void gicv3_enable_spi(uint32_t intid, uint64_t mpidr, bool level)
 	mmio_write32(gicd_base + GICD_ISENABLER + (intid / 32) * 4, 1U << (intid % 32));
 	gicd_wait_rwp();
 	spinlock_unlock(&gicd_lock);
+}
+
+bool gicv3_ppi_active(uint32_t intid)
+{
+	paddr_t gicr = gicr_this_cpu();
+
+	return gicr && intid < 32 && (mmio_read32(gicr + GICR_ISACTIVER0) >> intid) & 1;
+}
+
+void gicv3_ppi_set_active(uint32_t intid, bool active)
+{
+	paddr_t gicr = gicr_this_cpu();
+
+	if (!gicr || intid >= 32)
+		return;
+	mmio_write32(gicr + (active ? GICR_ISACTIVER0 : GICR_ICACTIVER0), 1U << intid);
+	dsb_sy();
 }
 
 uint32_t gicv3_ack(void)

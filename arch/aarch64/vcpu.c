@@ -7,9 +7,11 @@
  * exception entry; GIC: IHI 0069 (ICH_*).
  */
 #include <arch/gicv3.h>
+#include <arch/layout.h>
 #include <arch/sysreg.h>
 
 #include <rhenium/abort.h>
+#include <rhenium/sched.h>
 #include <rhenium/irq.h>
 #include <rhenium/log.h>
 #include <rhenium/vcpu.h>
@@ -81,6 +83,8 @@ void fpsimd_restore(const struct arch_fpsimd *fp);
 #define SCTLR_EL1_RESET 0x30d00800ULL
 
 #define FSC_SYNC_EXTERNAL 0x10
+#define VCPU_VTIMER_PPI 27
+#define VCPU_PMU_PPI 23
 #define PSTATE_SS (1ULL << 21)
 #define PSTATE_BTYPE_MASK (3ULL << 10)
 /* MDCR_EL2: guest PMU counters stop at EL2 (HPMD, PMUv3p1) and so does its cycle counter (HCCD, PMUv3p5). */
@@ -89,6 +93,8 @@ void fpsimd_restore(const struct arch_fpsimd *fp);
 #define ESR_ISS_WNR (1ULL << 6)
 
 static unsigned int vcpu_nr_lrs;
+/* How many leading list registers of each physical CPU may be non-zero. */
+static unsigned int vcpu_live_lrs[ARCH_MAX_CPUS];
 static unsigned int vcpu_nr_apr;
 static unsigned int vcpu_nr_brps;
 static unsigned int vcpu_nr_wrps;
@@ -153,6 +159,18 @@ void arch_stage2_geometry(unsigned int *ipa_bits, unsigned int *start_level)
 	*start_level = *ipa_bits > 42 ? 0 : 1;
 }
 
+static uint64_t vcpu_parange_of_bits(unsigned int bits)
+{
+	static const unsigned int encodings[] = { 32, 36, 40, 42, 44, 48, 52 };
+	uint64_t enc = 0;
+
+	for (uint64_t i = 0; i < ARRAY_SIZE(encodings); i++) {
+		if (encodings[i] <= bits)
+			enc = i;
+	}
+	return enc;
+}
+
 /* VTCR_EL2: T0SZ, SL0, WBWA cacheable inner-shareable walks, 4 KiB granule, PS, RES1 bit 31. */
 static uint64_t vcpu_vtcr(const struct vm *vm)
 {
@@ -186,6 +204,39 @@ void arch_guest_memory_written(const void *va, size_t size)
 	isb();
 }
 
+uint64_t arch_vcpu_timer_deadline(const struct vcpu *vcpu)
+{
+	uint64_t ctl = vcpu->arch.cntv_ctl;
+
+	/* ENABLE set and IMASK clear: the timer can raise its interrupt. */
+	if ((ctl & 1) == 0 || (ctl & 2))
+		return SCHED_NO_DEADLINE;
+	return vcpu->arch.cntv_cval;
+}
+
+uint64_t arch_vcpu_loaded_timer_deadline(const struct vcpu *vcpu)
+{
+	uint64_t ctl = sysreg_read(cntv_ctl_el0);
+
+	(void)vcpu;
+	if ((ctl & 1) == 0 || (ctl & 2))
+		return SCHED_NO_DEADLINE;
+	return sysreg_read(cntv_cval_el0);
+}
+
+void arch_hyp_timer_arm(uint64_t deadline)
+{
+	sysreg_write(cnthp_cval_el2, deadline);
+	sysreg_write(cnthp_ctl_el2, 1);
+	isb();
+}
+
+void arch_hyp_timer_cancel(void)
+{
+	sysreg_write(cnthp_ctl_el2, 0);
+	isb();
+}
+
 uint32_t arch_vcpu_pmu_intid(void)
 {
 	vcpu_probe_features();
@@ -210,6 +261,7 @@ void arch_vcpu_init(struct vcpu *vcpu)
 	a->hcr = HCR_GUEST;
 	a->vttbr = vm->s2.root | ((uint64_t)vm->vmid << 48);
 	a->vtcr = vcpu_vtcr(vm);
+	a->parange = vcpu_parange_of_bits(vm->s2.va_bits);
 	/* Bit 31 is RES1 in MPIDR_EL1; U (bit 30) clear: we are not a uniprocessor system. */
 	a->vmpidr = (1ULL << 31) | vcpu->mpidr;
 	/* HPMN: every counter to the guest, which must not see what the hypervisor does. */
@@ -478,6 +530,10 @@ void arch_vcpu_load(struct vcpu *vcpu)
 	if (vcpu_has_pmu)
 		vcpu_pmu_restore(&a->pmu);
 	sysreg_write(S3_4_C12_C11_7, a->ich_vmcr); /* ICH_VMCR_EL2 */
+	if (a->vtimer_active)
+		gicv3_ppi_set_active(VCPU_VTIMER_PPI, true);
+	if (a->pmu_active)
+		gicv3_ppi_set_active(VCPU_PMU_PPI, true);
 	APR_RESTORE(0);
 	if (vcpu_nr_apr > 1)
 		APR_RESTORE(1);
@@ -514,6 +570,30 @@ void arch_vcpu_put(struct vcpu *vcpu)
 	}
 	sysreg_write(hcr_el2, HCR_HOST);
 	isb();
+	/*
+	 * A forwarded timer/PMU interrupt the guest has not yet EOI'd is active
+	 * in this CPU's redistributor: take that state with the vCPU, or the next
+	 * vCPU's timer could never fire here.
+	 */
+	a->vtimer_active = gicv3_ppi_active(VCPU_VTIMER_PPI);
+	a->pmu_active = vcpu_has_pmu && gicv3_ppi_active(VCPU_PMU_PPI);
+	if (a->vtimer_active)
+		gicv3_ppi_set_active(VCPU_VTIMER_PPI, false);
+	if (a->pmu_active)
+		gicv3_ppi_set_active(VCPU_PMU_PPI, false);
+	a->loaded = false;
+}
+
+void arch_vcpu_discard(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = &vcpu->arch;
+
+	sysreg_write(cntv_ctl_el0, 0);
+	sysreg_write(hcr_el2, HCR_HOST);
+	isb();
+	gicv3_ppi_set_active(VCPU_VTIMER_PPI, false);
+	if (vcpu_has_pmu)
+		gicv3_ppi_set_active(VCPU_PMU_PPI, false);
 	a->loaded = false;
 }
 
@@ -531,10 +611,14 @@ unsigned int arch_vgic_priority_bits(void)
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
 	struct arch_vcpu *a = &vcpu->arch;
+	unsigned int *live = &vcpu_live_lrs[arch_cpu_index()];
+	unsigned int used = MIN(a->lr_used, vcpu_nr_lrs);
 	uint64_t kind;
 
-	for (unsigned int n = 0; n < vcpu_nr_lrs; n++)
-		gicv3_write_lr(n, a->lr[n]);
+	/* Only the list registers that hold something, or held something before, are touched. */
+	for (unsigned int n = 0; n < MAX(used, *live); n++)
+		gicv3_write_lr(n, n < used ? a->lr[n] : 0);
+	*live = used;
 	sysreg_write(S3_4_C12_C11_0, a->ich_hcr | 1); /* ICH_HCR_EL2.En */
 	sysreg_write(hcr_el2, a->hcr);
 	isb();
@@ -547,7 +631,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	exit->far = sysreg_read(far_el2);
 	/* HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4]. */
 	exit->fault_ipa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (exit->far & 0xfff);
-	for (unsigned int n = 0; n < vcpu_nr_lrs; n++)
+	for (unsigned int n = 0; n < used; n++)
 		a->lr[n] = gicv3_read_lr(n);
 	sysreg_write(S3_4_C12_C11_0, 0);
 	isb();
@@ -611,7 +695,7 @@ void arch_vcpu_inject_undef(struct vcpu *vcpu)
 #define ID_FIELD_CLEAR(val, shift) ((val) & ~(0xfULL << (shift)))
 
 /* Reads an ID register and hides the features Rhenium does not virtualize. */
-static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2)
+static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2, uint64_t parange)
 {
 	uint64_t v;
 
@@ -653,7 +737,11 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2)
 	case ID_ENC(6, 0): return sysreg_read(id_aa64isar0_el1);
 	case ID_ENC(6, 1): return sysreg_read(id_aa64isar1_el1);
 	case ID_ENC(6, 2): return sysreg_read(id_aa64isar2_el1);
-	case ID_ENC(7, 0): return sysreg_read(id_aa64mmfr0_el1);
+	case ID_ENC(7, 0): /* ID_AA64MMFR0_EL1: physical addresses end where Stage-2 ends */
+		v = sysreg_read(id_aa64mmfr0_el1);
+		if ((v & ID_AA64MMFR0_PARANGE_MASK) > parange)
+			v = (v & ~ID_AA64MMFR0_PARANGE_MASK) | parange;
+		return v;
 	case ID_ENC(7, 1): /* ID_AA64MMFR1_EL1 */
 		v = sysreg_read(id_aa64mmfr1_el1);
 		v = ID_FIELD_CLEAR(v, 16); /* LO */
@@ -709,7 +797,7 @@ bool arch_vcpu_sysreg_trap(struct vcpu *vcpu, uint64_t esr)
 		if (!sr.read)
 			return false;
 		if (sr.rt != 31)
-			vcpu->regs.x[sr.rt] = vcpu_id_register(sr.crm, sr.op2);
+			vcpu->regs.x[sr.rt] = vcpu_id_register(sr.crm, sr.op2, vcpu->arch.parange);
 		return true;
 	}
 	/* DC ISW/CSW/CISW (HCR_EL2.TSW): meaningless under virtualization; memory is coherent. */

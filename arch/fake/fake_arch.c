@@ -219,10 +219,38 @@ void arch_handle_irqs(void)
 
 void arch_memzero(void *va, size_t size)
 {
-	memset(va, 0, size);
+	if (size)
+		memset(va, 0, size);
 }
 
 uint32_t arch_vcpu_pmu_intid(void)
 {
 	return 23;
+}
+
+void arch_vcpu_discard(struct vcpu *vcpu)
+{
+	(void)vcpu;
+}
+
+uint64_t fake_hyp_timer_deadline;
+
+uint64_t arch_vcpu_timer_deadline(const struct vcpu *vcpu)
+{
+	return vcpu->arch.timer_deadline ? vcpu->arch.timer_deadline : UINT64_MAX;
+}
+
+void arch_hyp_timer_arm(uint64_t deadline)
+{
+	fake_hyp_timer_deadline = deadline;
+}
+
+void arch_hyp_timer_cancel(void)
+{
+	fake_hyp_timer_deadline = 0;
+}
+
+uint64_t arch_vcpu_loaded_timer_deadline(const struct vcpu *vcpu)
+{
+	return arch_vcpu_timer_deadline(vcpu);
 }

@@ -15,8 +15,13 @@ struct console_driver {
 };
 
 void console_set_driver(const struct console_driver *drv);
-/* Writes len bytes, turning "\n" into "\r\n" for terminals. Not locked. */
+/*
+ * Writes len bytes, turning "\n" into "\r\n" for terminals, as one unit: once
+ * console_enable_locking() was called (MMU on), writers on different CPUs
+ * never interleave within a call.
+ */
 void console_write(const char *s, size_t len);
+void console_enable_locking(void);
 /* Writes bytes exactly as given: a guest's UART output already has its own line endings. */
 void console_output_raw(const char *s, size_t len);
 

@@ -24,7 +24,19 @@ void hyp_run(const struct boot_info *info);
 /* Secondary CPUs: wait for a vCPU to be assigned and started, and run it. */
 NORETURN void hyp_secondary_loop(unsigned int cpu);
 
+/* The guest powered its VM off (PSCI SYSTEM_OFF); the last one off ends the machine. */
 void hyp_vm_power_off(struct vm *vm);
-void hyp_vm_request_reset(struct vm *vm);
+/* The guest asked for a reset (PSCI SYSTEM_RESET) from vCPU `self`. */
+void hyp_vm_request_reset(struct vm *vm, struct vcpu *self);
+/* Monitor: stop a VM (its vCPUs leave the guest before this returns). */
+void hyp_vm_stop(struct vm *vm);
+/* Stop, reload from fresh images and start; `self` is the calling vCPU or NULL. */
+int hyp_vm_restart(struct vm *vm, const struct vcpu *self);
+
+unsigned int hyp_vm_count_get(void);
+struct vm *hyp_vm_get(unsigned int index);
+struct vm *hyp_vm_find(const char *name, size_t len);
+/* "hvc 3 smc 0 mmio 120 ..." for one vCPU. */
+void hyp_vcpu_exit_summary(const struct vcpu *v, char *line, size_t size);
 
 #endif

@@ -67,7 +67,10 @@ struct vcpu {
 	unsigned int index;
 	uint64_t mpidr; /* what the guest reads from MPIDR_EL1 (affinity fields) */
 	enum vcpu_state state;
-	bool reload; /* the architectural state was reset: load it before the next entry */
+	bool reload;   /* the architectural state was reset: load it before the next entry */
+	bool loaded;   /* its state is in the registers of physical CPU `pcpu` */
+	uint32_t busy; /* between the decision to enter the guest and the end of exit handling */
+	unsigned int pcpu; /* physical CPU it is pinned to */
 	uint64_t exits[VCPU_EXIT_REASONS];
 };
 
@@ -77,8 +80,11 @@ const char *vcpu_exit_reason_name(enum vcpu_exit_reason reason);
 void vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t x0);
 /* Handles one exit; returns false if the vCPU must stop running. */
 bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit);
-/* Runs the vCPU on the calling physical CPU; does not return. */
-NORETURN void vcpu_run(struct vcpu *vcpu);
+/*
+ * Enters the (loaded) vCPU once and handles the exit it comes back with.
+ * Returns false if the VM stopped while it was being entered.
+ */
+bool vcpu_run_once(struct vcpu *vcpu);
 /* Makes the vCPU notice new work: a no-op on its own CPU, an IPI otherwise (core/hyp.c). */
 void vcpu_kick(struct vcpu *vcpu);
 
@@ -86,6 +92,8 @@ void vcpu_kick(struct vcpu *vcpu);
 void arch_vcpu_init(struct vcpu *vcpu);
 void arch_vcpu_load(struct vcpu *vcpu);
 void arch_vcpu_put(struct vcpu *vcpu);
+/* Like put, for a vCPU that was reset meanwhile: its registers are not saved. */
+void arch_vcpu_discard(struct vcpu *vcpu);
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit);
 /* Skips the trapped instruction (the exit's ESR_EL2.IL tells its size). */
 void arch_vcpu_skip_instruction(struct vcpu *vcpu, const struct vcpu_exit *exit);

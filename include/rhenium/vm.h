@@ -37,7 +37,6 @@ struct vm {
 	unsigned int id;
 	uint16_t vmid;
 	enum vm_state state;
-	bool reset_requested; /* PSCI SYSTEM_RESET: reload from the pristine images */
 
 	struct pgtable s2;
 	paddr_t ram_ipa;
@@ -54,6 +53,14 @@ struct vm {
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	unsigned int vcpu_count;
 	uint64_t resets;
+
+	/* Console: input the monitor routed here, output waiting for a full line. */
+	struct spinlock console_lock;
+	uint8_t input[256];
+	size_t input_head;
+	size_t input_count;
+	char out_line[160];
+	size_t out_len;
 };
 
 /* Creates a VM from its configuration and loads its images; 0 or a negative error (logged). */
@@ -62,7 +69,9 @@ int vm_create(struct vm *vm, unsigned int id, const struct vm_config *cfg);
 int vm_reset(struct vm *vm);
 /* Stops every vCPU of the VM. */
 void vm_stop(struct vm *vm);
-/* Feeds pending console input to the VM's UART. */
+/* Queues console input for the VM (what does not fit is dropped); returns bytes taken. */
+size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+/* Feeds queued console input to the VM's UART as it has room. */
 void vm_console_poll(struct vm *vm);
 
 /* ---- provided by the architecture ---- */

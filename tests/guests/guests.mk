@@ -4,7 +4,10 @@
 # `make -f tests/guests/guests.mk guests initramfs`).
 #
 #   guests      build/guests/<name>.bin (arm64 Image) and .elf for every
-#               tests/guests/<name>.c, linked with tests/guests/runtime/
+#               tests/guests/<name>.c, linked with tests/guests/runtime/;
+#               and build/guests/misbehave/<name>.bin for every
+#               tests/guests/misbehave/<name>.c (misbehaving guests that are
+#               not self-checking, so the guest tests do not pick them up)
 #   initramfs   build/initramfs.cpio.gz (scripts/mkinitramfs.sh)
 #
 # Uses BUILD, CACHE, CROSS_COMPILE and SETUP_STAMP from the top Makefile when
@@ -23,7 +26,11 @@ GUEST_OBJCOPY := $(CROSS_COMPILE)objcopy
 GUEST_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/*.c))))
 GUEST_RUNTIME_SRCS := $(sort $(wildcard $(GUESTS_DIR)/runtime/*.c $(GUESTS_DIR)/runtime/*.S))
 GUEST_RUNTIME_OBJS := $(patsubst $(GUESTS_DIR)/runtime/%,$(GUEST_BUILD)/runtime/%.o,$(GUEST_RUNTIME_SRCS))
-GUEST_BINS := $(GUEST_NAMES:%=$(GUEST_BUILD)/%.bin)
+# Subpaths work with the pattern rules below: misbehave/spin.c ->
+# obj/misbehave/spin.o -> misbehave/spin.elf -> misbehave/spin.bin.
+MISBEHAVE_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/misbehave/*.c))))
+GUEST_NAMES_ALL := $(GUEST_NAMES) $(MISBEHAVE_NAMES:%=misbehave/%)
+GUEST_BINS := $(GUEST_NAMES_ALL:%=$(GUEST_BUILD)/%.bin)
 
 # Freestanding EL1 code with the MMU off: no FP/SIMD, strict alignment
 # (memory is Device), position independent (start.S relocates), and no
@@ -57,6 +64,7 @@ $(GUEST_BUILD)/obj/%.o: $(GUESTS_DIR)/%.c
 	@$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_BUILD)/%.elf: $(GUEST_BUILD)/obj/%.o $(GUEST_RUNTIME_OBJS) $(GUESTS_DIR)/runtime/guest.ld
+	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 	@CROSS_COMPILE=$(CROSS_COMPILE) scripts/check-image.sh $@
@@ -65,8 +73,8 @@ $(GUEST_BUILD)/%.bin: $(GUEST_BUILD)/%.elf
 	@echo "  OBJCOPY $@"
 	@$(GUEST_OBJCOPY) -O binary $< $@
 
-.SECONDARY: $(GUEST_RUNTIME_OBJS) $(GUEST_NAMES:%=$(GUEST_BUILD)/obj/%.o) \
-	$(GUEST_NAMES:%=$(GUEST_BUILD)/%.elf)
+.SECONDARY: $(GUEST_RUNTIME_OBJS) $(GUEST_NAMES_ALL:%=$(GUEST_BUILD)/obj/%.o) \
+	$(GUEST_NAMES_ALL:%=$(GUEST_BUILD)/%.elf)
 
 # ---------------------------------------------------------------- initramfs
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
@@ -79,4 +87,4 @@ initramfs: $(INITRAMFS)
 $(INITRAMFS): $(INITRAMFS_INPUTS) $(wildcard $(CACHE)/guest/busybox) | $(SETUP_STAMP)
 	@RHENIUM_CACHE=$(CACHE) CROSS_COMPILE=$(CROSS_COMPILE) scripts/mkinitramfs.sh $@
 
--include $(GUEST_RUNTIME_OBJS:.o=.d) $(GUEST_NAMES:%=$(GUEST_BUILD)/obj/%.d)
+-include $(GUEST_RUNTIME_OBJS:.o=.d) $(GUEST_NAMES_ALL:%=$(GUEST_BUILD)/obj/%.d)

@@ -91,3 +91,45 @@ def rhenium_vm_args(workdir, kernel, initrd=None, bootargs="console=ttyAMA0", sm
         cmd += ["--hyp-args", hyp_args]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return out.splitlines() + list(extra)
+
+
+def rhenium_manifest_args(workdir, manifest, smp=2, mem="2G", hyp_args=None, extra=()):
+    """QEMU arguments booting Rhenium with the VMs of a manifest (text or path)."""
+    import subprocess
+    workdir = pathlib.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if "\n" in str(manifest):
+        path = workdir / "manifest.dts"
+        path.write_text(manifest)
+    else:
+        path = pathlib.Path(manifest)
+    cmd = ["/usr/bin/python3", str(ROOT / "scripts" / "run-manifest.py"), "--print-args",
+           "--image", str(IMAGE), "--smp", str(smp), "--mem", mem, "--workdir", str(workdir),
+           "--build", str(BUILD), "--cache", str(CACHE)]
+    if hyp_args:
+        cmd += ["--hyp-args", hyp_args]
+    out = subprocess.run(cmd + [str(path)], check=True, capture_output=True, text=True).stdout
+    return out.splitlines() + list(extra)
+
+
+def manifest_vm(node, name, kernel, initrd=None, bootargs="console=ttyAMA0", mem_mib=256,
+                vcpus=1, cpus=None, autostart=True, extra=""):
+    """One VM node of a manifest, as device-tree source."""
+    lines = [f"\t{node} {{", '\t\tcompatible = "rhenium,vm";', f'\t\trhenium,name = "{name}";',
+             f'\t\tkernel-file = "{kernel}";']
+    if initrd:
+        lines.append(f'\t\tinitrd-file = "{initrd}";')
+    lines += [f'\t\tbootargs = "{bootargs}";', f"\t\tmemory-size = <{mem_mib << 20:#x}>;",
+              f"\t\tvcpus = <{vcpus}>;"]
+    if cpus is not None:
+        lines.append("\t\tcpus = <" + " ".join(str(c) for c in cpus) + ">;")
+    if autostart:
+        lines.append("\t\tautostart;")
+    if extra:
+        lines.append("\t\t" + extra)
+    lines.append("\t};")
+    return "\n".join(lines)
+
+
+def manifest(*vms):
+    return "/dts-v1/;\n/ {\n\tcompatible = \"rhenium,manifest\";\n" + "\n".join(vms) + "\n};\n"

@@ -126,3 +126,197 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
 	}
 	return NULL;
 }
+
+/*
+ * Regions of the CPU's physical address space a DTB describes (see
+ * guest.h): every node's reg, translated to CPU addresses through the
+ * ranges of its ancestors, and the parent-side windows of every non-empty
+ * ranges (bus windows: PCIe, platform bus). A node whose parent, or any
+ * ancestor below the root, has no ranges property (cpus, for instance) has
+ * no CPU address and is skipped. Properties precede subnodes in a DTB, so a
+ * node is complete at its first subnode or at its end: it is reported then.
+ * Cells beyond 64 bits (PCI's flags cell) are dropped by read_cells.
+ */
+struct walk_node {
+	const char *name;
+	const uint8_t *reg, *ranges;
+	uint32_t reg_len, ranges_len;
+	uint32_t addr_cells, size_cells; /* for its children */
+	bool has_ranges, memory, done;
+};
+
+static uint64_t read_cells(const uint8_t *p, uint32_t n)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		v = v << 32 | be32(p + 4 * i);
+	return v;
+}
+
+/* ADDR (SIZE bytes) in the child address space of node LEVEL, to a CPU address. */
+static bool walk_translate(const struct walk_node *n, unsigned level, uint64_t *addr, uint64_t size)
+{
+	for (; level > 0; level--) {
+		const struct walk_node *bus = &n[level], *parent = &n[level - 1];
+		uint32_t cac = bus->addr_cells, pac = parent->addr_cells, sc = bus->size_cells;
+		uint32_t entry = 4 * (cac + pac + sc);
+		bool found = false;
+
+		if (!bus->has_ranges || cac > 4 || pac > 4 || sc > 4)
+			return false;
+		if (bus->ranges_len == 0)
+			continue; /* "ranges;": identity */
+		for (uint32_t off = 0; entry && off + entry <= bus->ranges_len; off += entry) {
+			const uint8_t *e = bus->ranges + off;
+			uint64_t child = read_cells(e, cac), pbase = read_cells(e + 4 * cac, pac);
+			uint64_t len = read_cells(e + 4 * (cac + pac), sc);
+
+			if (*addr >= child && *addr - child < len &&
+			    size <= len - (*addr - child)) {
+				*addr = pbase + (*addr - child);
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static int walk_finish(struct walk_node *n, unsigned level, dt_region_fn fn, void *arg)
+{
+	struct walk_node *node = &n[level];
+	int count = 0;
+
+	node->done = true;
+	if (level == 0)
+		return 0;
+	for (unsigned l = 1; l < level; l++)
+		if (!n[l].has_ranges)
+			return 0; /* not in the CPU's address space */
+
+	const struct walk_node *parent = &n[level - 1];
+	uint32_t ac = parent->addr_cells, sc = parent->size_cells;
+
+	if (ac > 4 || sc > 4 || node->addr_cells > 4 || node->size_cells > 4)
+		return 0; /* no address is that wide: a malformed node */
+	if (node->reg && ac + sc > 0) {
+		for (uint32_t off = 0; off + 4 * (ac + sc) <= node->reg_len; off += 4 * (ac + sc)) {
+			struct dt_region r = {
+				.node = node->name,
+				.base = read_cells(node->reg + off, ac),
+				.size = read_cells(node->reg + off + 4 * ac, sc),
+				.kind = node->memory ? DT_REGION_MEMORY : DT_REGION_DEVICE,
+			};
+			if (walk_translate(n, level - 1, &r.base, r.size)) {
+				fn(&r, arg);
+				count++;
+			}
+		}
+	}
+	if (node->has_ranges && node->ranges_len) {
+		uint32_t cac = node->addr_cells, nsc = node->size_cells;
+		uint32_t entry = 4 * (cac + ac + nsc);
+
+		for (uint32_t off = 0; entry && off + entry <= node->ranges_len; off += entry) {
+			const uint8_t *e = node->ranges + off;
+			struct dt_region r = {
+				.node = node->name,
+				.base = read_cells(e + 4 * cac, ac),
+				.size = read_cells(e + 4 * (cac + ac), nsc),
+				.kind = DT_REGION_BUS,
+			};
+			if (walk_translate(n, level - 1, &r.base, r.size)) {
+				fn(&r, arg);
+				count++;
+			}
+		}
+	}
+	return count;
+}
+
+int fdt_regions(const void *dtb, dt_region_fn fn, void *arg)
+{
+	struct walk_node n[FDT_MAX_DEPTH];
+	int count = 0;
+	int level = -1;
+
+	if (!fdt_valid(dtb))
+		return -1;
+
+	const uint8_t *base = dtb;
+	const uint8_t *st = base + hdr(dtb, 2);
+	const char *strings = (const char *)base + hdr(dtb, 3);
+	uint32_t size = hdr(dtb, 9), size_strings = hdr(dtb, 8);
+
+	for (uint32_t off = 0; off + 4 <= size;) {
+		uint32_t token = be32(st + off);
+		off += 4;
+		switch (token) {
+		case FDT_BEGIN_NODE: {
+			const char *name = (const char *)st + off;
+			uint32_t len = 0;
+			while (off + len < size && name[len])
+				len++;
+			if (off + len >= size || level + 1 >= FDT_MAX_DEPTH)
+				return -1;
+			if (level >= 0 && !n[level].done)
+				count += walk_finish(n, (unsigned)level, fn, arg);
+			level++;
+			memset(&n[level], 0, sizeof(n[level]));
+			n[level].name = name;
+			n[level].addr_cells = 2; /* the defaults (Devicetree spec 2.3.5) */
+			n[level].size_cells = 1;
+			off = (off + len + 1 + 3) & ~3U;
+			break;
+		}
+		case FDT_END_NODE:
+			if (level < 0)
+				return -1;
+			if (!n[level].done)
+				count += walk_finish(n, (unsigned)level, fn, arg);
+			level--;
+			break;
+		case FDT_PROP: {
+			if (off + 8 > size || level < 0)
+				return -1;
+			uint32_t plen = be32(st + off), nameoff = be32(st + off + 4);
+			off += 8;
+			if (plen > size - off || nameoff >= size_strings)
+				return -1;
+			const char *pname = strings + nameoff;
+			size_t pmax = size_strings - nameoff;
+			const uint8_t *val = st + off;
+			struct walk_node *node = &n[level];
+
+			if (strncmp(pname, "reg", pmax) == 0) {
+				node->reg = val;
+				node->reg_len = plen;
+			} else if (strncmp(pname, "ranges", pmax) == 0) {
+				node->has_ranges = true;
+				node->ranges = val;
+				node->ranges_len = plen;
+			} else if (strncmp(pname, "#address-cells", pmax) == 0 && plen == 4) {
+				node->addr_cells = be32(val);
+			} else if (strncmp(pname, "#size-cells", pmax) == 0 && plen == 4) {
+				node->size_cells = be32(val);
+			} else if (strncmp(pname, "device_type", pmax) == 0) {
+				node->memory = plen == 7 && memcmp(val, "memory", 7) == 0;
+			}
+			off = (off + plen + 3) & ~3U;
+			break;
+		}
+		case FDT_NOP: break;
+		case FDT_END: return level == -1 ? count : -1;
+		default: return -1;
+		}
+	}
+	return -1;
+}
+
+int guest_dt_regions(dt_region_fn fn, void *arg)
+{
+	return guest_dtb() ? fdt_regions(guest_dtb(), fn, arg) : -1;
+}

@@ -74,6 +74,29 @@ bool guest_has_arg(const char *word);
  */
 const void *guest_dt_prop(const char *path, const char *name, uint32_t *len);
 
+/* What a DTB says lives in the CPU's physical address space. */
+enum dt_region_kind {
+	DT_REGION_MEMORY, /* reg of a node with device_type = "memory" */
+	DT_REGION_DEVICE, /* reg of any other node */
+	DT_REGION_BUS,	  /* parent-side window of a non-empty ranges (PCIe, platform bus) */
+};
+
+struct dt_region {
+	const char *node; /* node name with its unit address ("pl011@9000000") */
+	uint64_t base, size;
+	enum dt_region_kind kind;
+};
+
+typedef void (*dt_region_fn)(const struct dt_region *r, void *arg);
+/*
+ * Call FN for every region of physical address space the DTB describes, in
+ * DTB order: each reg entry of every node that has a CPU address (its
+ * ancestors below the root all have ranges; /cpus/cpu@N does not), translated
+ * through those ranges, and each window of every non-empty ranges. Returns
+ * the number of regions, or -1 without a DTB or if it is malformed.
+ */
+int guest_dt_regions(dt_region_fn fn, void *arg);
+
 /* ---------------------------------------------------------------- exceptions */
 /* The frame vectors.S saves; guest_exception() gets a pointer to it. */
 struct exc_frame {

@@ -18,5 +18,7 @@ void guest_exception(struct exc_frame *frame, unsigned kind);
  */
 bool fdt_valid(const void *dtb);
 const void *fdt_getprop(const void *dtb, const char *path, const char *name, uint32_t *len);
+/* guest_dt_regions() for any DTB. */
+int fdt_regions(const void *dtb, dt_region_fn fn, void *arg);
 
 #endif

@@ -25,6 +25,10 @@ int gicv3_cpu_init(void);
 void gicv3_enable_ppi(uint32_t intid);
 void gicv3_enable_spi(uint32_t intid, uint64_t mpidr, bool level);
 
+/* Active state of a PPI in the calling CPU's redistributor. */
+bool gicv3_ppi_active(uint32_t intid);
+void gicv3_ppi_set_active(uint32_t intid, bool active);
+
 /* Acknowledge the highest-priority pending Group 1 interrupt (IAR1). */
 uint32_t gicv3_ack(void);
 /* Priority drop only (EOImode = 1). */

@@ -47,6 +47,7 @@ struct arch_vcpu {
 	uint64_t mdcr;
 	uint64_t cptr;
 	uint64_t cnthctl;
+	uint64_t parange; /* ID_AA64MMFR0_EL1.PARange shown to the guest: its IPA size */
 
 	struct arch_el1_sysregs el1;
 	struct arch_fpsimd fp;
@@ -56,12 +57,16 @@ struct arch_vcpu {
 
 	/* GIC virtual CPU interface: list registers are refilled on every entry. */
 	uint64_t lr[ARCH_VGIC_MAX_LRS];
+	unsigned int lr_used; /* leading entries of lr[] the last vgic_flush may have filled */
 	uint64_t ich_hcr;
 	uint64_t ich_vmcr;
 	uint64_t ich_ap0r[4], ich_ap1r[4];
 
 	bool loaded;
 	bool first_run;
+	/* Physical PPIs left active for the guest when it was put (HW-linked forwarding). */
+	bool vtimer_active;
+	bool pmu_active;
 };
 
 #endif
