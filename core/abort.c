@@ -77,58 +77,102 @@ struct abort_fault abort_fault_decode(unsigned int fsc)
 
 	fsc &= ABT_FSC_BITS;
 	switch (fsc >> 2) {
-	case 0x0: return abort_fault_level(ABORT_FAULT_ADDR_SIZE, level);
-	case 0x1: return abort_fault_level(ABORT_FAULT_TRANSLATION, level);
-	case 0x2: return abort_fault_level(ABORT_FAULT_ACCESS_FLAG, level);
-	case 0x3: return abort_fault_level(ABORT_FAULT_PERMISSION, level);
-	case 0x5: return abort_fault_level(ABORT_FAULT_EXTERNAL_WALK, level);
-	case 0x7: return abort_fault_level(ABORT_FAULT_PARITY_WALK, level);
-	case 0x9: return abort_fault_level(ABORT_FAULT_GPF_WALK, level);
-	default: break;
+	case 0x0:
+		return abort_fault_level(ABORT_FAULT_ADDR_SIZE, level);
+	case 0x1:
+		return abort_fault_level(ABORT_FAULT_TRANSLATION, level);
+	case 0x2:
+		return abort_fault_level(ABORT_FAULT_ACCESS_FLAG, level);
+	case 0x3:
+		return abort_fault_level(ABORT_FAULT_PERMISSION, level);
+	case 0x5:
+		return abort_fault_level(ABORT_FAULT_EXTERNAL_WALK, level);
+	case 0x7:
+		return abort_fault_level(ABORT_FAULT_PARITY_WALK, level);
+	case 0x9:
+		return abort_fault_level(ABORT_FAULT_GPF_WALK, level);
+	default:
+		break;
 	}
 	switch (fsc) {
-	case 0x10: return abort_fault_plain(ABORT_FAULT_EXTERNAL);
-	case 0x11: return abort_fault_plain(ABORT_FAULT_TAG_CHECK);
-	case 0x12: return abort_fault_level(ABORT_FAULT_EXTERNAL_WALK, -2);
-	case 0x13: return abort_fault_level(ABORT_FAULT_EXTERNAL_WALK, -1);
-	case 0x18: return abort_fault_plain(ABORT_FAULT_PARITY);
-	case 0x1b: return abort_fault_level(ABORT_FAULT_PARITY_WALK, -1);
-	case 0x21: return abort_fault_plain(ABORT_FAULT_ALIGNMENT);
-	case 0x22: return abort_fault_level(ABORT_FAULT_GPF_WALK, -2);
-	case 0x23: return abort_fault_level(ABORT_FAULT_GPF_WALK, -1);
-	case 0x28: return abort_fault_plain(ABORT_FAULT_GPF);
-	case 0x29: return abort_fault_level(ABORT_FAULT_ADDR_SIZE, -1);
-	case 0x2a: return abort_fault_level(ABORT_FAULT_TRANSLATION, -2);
-	case 0x2b: return abort_fault_level(ABORT_FAULT_TRANSLATION, -1);
-	case 0x2c: return abort_fault_level(ABORT_FAULT_ADDR_SIZE, -2);
-	case 0x30: return abort_fault_plain(ABORT_FAULT_TLB_CONFLICT);
-	case 0x31: return abort_fault_plain(ABORT_FAULT_ATOMIC_HW_UPDATE);
-	case 0x34: return abort_fault_plain(ABORT_FAULT_LOCKDOWN);
-	case 0x35: return abort_fault_plain(ABORT_FAULT_EXCLUSIVE);
-	default: return abort_fault_plain(ABORT_FAULT_RESERVED);
+	case 0x10:
+		return abort_fault_plain(ABORT_FAULT_EXTERNAL);
+	case 0x11:
+		return abort_fault_plain(ABORT_FAULT_TAG_CHECK);
+	case 0x12:
+		return abort_fault_level(ABORT_FAULT_EXTERNAL_WALK, -2);
+	case 0x13:
+		return abort_fault_level(ABORT_FAULT_EXTERNAL_WALK, -1);
+	case 0x18:
+		return abort_fault_plain(ABORT_FAULT_PARITY);
+	case 0x1b:
+		return abort_fault_level(ABORT_FAULT_PARITY_WALK, -1);
+	case 0x21:
+		return abort_fault_plain(ABORT_FAULT_ALIGNMENT);
+	case 0x22:
+		return abort_fault_level(ABORT_FAULT_GPF_WALK, -2);
+	case 0x23:
+		return abort_fault_level(ABORT_FAULT_GPF_WALK, -1);
+	case 0x28:
+		return abort_fault_plain(ABORT_FAULT_GPF);
+	case 0x29:
+		return abort_fault_level(ABORT_FAULT_ADDR_SIZE, -1);
+	case 0x2a:
+		return abort_fault_level(ABORT_FAULT_TRANSLATION, -2);
+	case 0x2b:
+		return abort_fault_level(ABORT_FAULT_TRANSLATION, -1);
+	case 0x2c:
+		return abort_fault_level(ABORT_FAULT_ADDR_SIZE, -2);
+	case 0x30:
+		return abort_fault_plain(ABORT_FAULT_TLB_CONFLICT);
+	case 0x31:
+		return abort_fault_plain(ABORT_FAULT_ATOMIC_HW_UPDATE);
+	case 0x34:
+		return abort_fault_plain(ABORT_FAULT_LOCKDOWN);
+	case 0x35:
+		return abort_fault_plain(ABORT_FAULT_EXCLUSIVE);
+	default:
+		return abort_fault_plain(ABORT_FAULT_RESERVED);
 	}
 }
 
 const char *abort_fault_kind_name(enum abort_fault_kind kind)
 {
 	switch (kind) {
-	case ABORT_FAULT_ADDR_SIZE: return "address size fault";
-	case ABORT_FAULT_TRANSLATION: return "translation fault";
-	case ABORT_FAULT_ACCESS_FLAG: return "access flag fault";
-	case ABORT_FAULT_PERMISSION: return "permission fault";
-	case ABORT_FAULT_EXTERNAL: return "synchronous external abort";
-	case ABORT_FAULT_EXTERNAL_WALK: return "synchronous external abort on table walk";
-	case ABORT_FAULT_PARITY: return "parity/ECC error";
-	case ABORT_FAULT_PARITY_WALK: return "parity/ECC error on table walk";
-	case ABORT_FAULT_TAG_CHECK: return "tag check fault";
-	case ABORT_FAULT_ALIGNMENT: return "alignment fault";
-	case ABORT_FAULT_GPF: return "granule protection fault";
-	case ABORT_FAULT_GPF_WALK: return "granule protection fault on table walk";
-	case ABORT_FAULT_TLB_CONFLICT: return "TLB conflict abort";
-	case ABORT_FAULT_ATOMIC_HW_UPDATE: return "unsupported atomic hardware update";
-	case ABORT_FAULT_LOCKDOWN: return "lockdown abort";
-	case ABORT_FAULT_EXCLUSIVE: return "unsupported exclusive or atomic access";
-	case ABORT_FAULT_RESERVED: break;
+	case ABORT_FAULT_ADDR_SIZE:
+		return "address size fault";
+	case ABORT_FAULT_TRANSLATION:
+		return "translation fault";
+	case ABORT_FAULT_ACCESS_FLAG:
+		return "access flag fault";
+	case ABORT_FAULT_PERMISSION:
+		return "permission fault";
+	case ABORT_FAULT_EXTERNAL:
+		return "synchronous external abort";
+	case ABORT_FAULT_EXTERNAL_WALK:
+		return "synchronous external abort on table walk";
+	case ABORT_FAULT_PARITY:
+		return "parity/ECC error";
+	case ABORT_FAULT_PARITY_WALK:
+		return "parity/ECC error on table walk";
+	case ABORT_FAULT_TAG_CHECK:
+		return "tag check fault";
+	case ABORT_FAULT_ALIGNMENT:
+		return "alignment fault";
+	case ABORT_FAULT_GPF:
+		return "granule protection fault";
+	case ABORT_FAULT_GPF_WALK:
+		return "granule protection fault on table walk";
+	case ABORT_FAULT_TLB_CONFLICT:
+		return "TLB conflict abort";
+	case ABORT_FAULT_ATOMIC_HW_UPDATE:
+		return "unsupported atomic hardware update";
+	case ABORT_FAULT_LOCKDOWN:
+		return "lockdown abort";
+	case ABORT_FAULT_EXCLUSIVE:
+		return "unsupported exclusive or atomic access";
+	case ABORT_FAULT_RESERVED:
+		break;
 	}
 	return "reserved fault status";
 }

@@ -109,10 +109,18 @@ int image_parse(const void *head, size_t head_len, uint64_t file_size, struct im
 	/* image_size includes bss; a larger file (appended data) still has to be copied. */
 	out->footprint = MAX(image_size, file_size);
 	switch ((flags & IMAGE_FLAG_PAGE_MASK) >> IMAGE_FLAG_PAGE_SHIFT) {
-	case 1: out->page_size = 4096; break;
-	case 2: out->page_size = 16384; break;
-	case 3: out->page_size = 65536; break;
-	default: out->page_size = 0; break;
+	case 1:
+		out->page_size = 4096;
+		break;
+	case 2:
+		out->page_size = 16384;
+		break;
+	case 3:
+		out->page_size = 65536;
+		break;
+	default:
+		out->page_size = 0;
+		break;
 	}
 	out->anywhere = (flags & IMAGE_FLAG_ANYWHERE) != 0;
 	return IMAGE_OK;

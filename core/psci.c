@@ -40,16 +40,27 @@ void psci_system_off(void)
 const char *psci_error_name(int32_t ret)
 {
 	switch (ret) {
-	case PSCI_RET_SUCCESS: return "SUCCESS";
-	case PSCI_RET_NOT_SUPPORTED: return "NOT_SUPPORTED";
-	case PSCI_RET_INVALID_PARAMETERS: return "INVALID_PARAMETERS";
-	case PSCI_RET_DENIED: return "DENIED";
-	case PSCI_RET_ALREADY_ON: return "ALREADY_ON";
-	case PSCI_RET_ON_PENDING: return "ON_PENDING";
-	case PSCI_RET_INTERNAL_FAILURE: return "INTERNAL_FAILURE";
-	case PSCI_RET_NOT_PRESENT: return "NOT_PRESENT";
-	case PSCI_RET_DISABLED: return "DISABLED";
-	case PSCI_RET_INVALID_ADDRESS: return "INVALID_ADDRESS";
-	default: return "unknown error";
+	case PSCI_RET_SUCCESS:
+		return "SUCCESS";
+	case PSCI_RET_NOT_SUPPORTED:
+		return "NOT_SUPPORTED";
+	case PSCI_RET_INVALID_PARAMETERS:
+		return "INVALID_PARAMETERS";
+	case PSCI_RET_DENIED:
+		return "DENIED";
+	case PSCI_RET_ALREADY_ON:
+		return "ALREADY_ON";
+	case PSCI_RET_ON_PENDING:
+		return "ON_PENDING";
+	case PSCI_RET_INTERNAL_FAILURE:
+		return "INTERNAL_FAILURE";
+	case PSCI_RET_NOT_PRESENT:
+		return "NOT_PRESENT";
+	case PSCI_RET_DISABLED:
+		return "DISABLED";
+	case PSCI_RET_INVALID_ADDRESS:
+		return "INVALID_ADDRESS";
+	default:
+		return "unknown error";
 	}
 }

@@ -74,8 +74,8 @@ struct vcpu *sched_pick(struct sched_cpu *sc, uint64_t now, bool *others_ready, 
 			 * Loaded or not: a loaded vCPU that is about to be put for another
 			 * one loses its hardware timer, so its deadline is watched too.
 			 */
-			uint64_t d = v->loaded ? arch_vcpu_loaded_timer_deadline(v) :
-						 arch_vcpu_timer_deadline(v);
+			uint64_t d = v->loaded ? arch_vcpu_loaded_timer_deadline(v)
+					       : arch_vcpu_timer_deadline(v);
 
 			if (d < *wake)
 				*wake = d;

@@ -89,6 +89,8 @@ static uint64_t vcpu_psci_features(uint32_t fid)
 {
 	switch (fid) {
 	case PSCI_VERSION:
+	case PSCI_CPU_SUSPEND_32:
+	case PSCI_CPU_SUSPEND_64:
 	case PSCI_CPU_OFF:
 	case PSCI_CPU_ON_32:
 	case PSCI_CPU_ON_64:
@@ -98,8 +100,10 @@ static uint64_t vcpu_psci_features(uint32_t fid)
 	case PSCI_SYSTEM_OFF:
 	case PSCI_SYSTEM_RESET:
 	case PSCI_FEATURES:
-	case SMCCC_VERSION: return 0;
-	default: return SMCCC_NOT_SUPPORTED;
+	case SMCCC_VERSION:
+		return 0;
+	default:
+		return SMCCC_NOT_SUPPORTED;
 	}
 }
 
@@ -111,14 +115,22 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	switch (fid) {
-	case SMCCC_VERSION: x[0] = SMCCC_VERSION_1_1; break;
+	case SMCCC_VERSION:
+		x[0] = SMCCC_VERSION_1_1;
+		break;
 	case SMCCC_ARCH_FEATURES:
 		/* No firmware workarounds are offered: this virtual CPU needs none. */
 		x[0] = (uint32_t)x[1] == SMCCC_VERSION ? 0 : SMCCC_NOT_SUPPORTED;
 		break;
-	case PSCI_VERSION: x[0] = PSCI_VERSION_1_1; break;
-	case PSCI_FEATURES: x[0] = vcpu_psci_features((uint32_t)x[1]); break;
-	case PSCI_MIGRATE_INFO_TYPE: x[0] = PSCI_MIGRATE_NOT_REQUIRED; break;
+	case PSCI_VERSION:
+		x[0] = PSCI_VERSION_1_1;
+		break;
+	case PSCI_FEATURES:
+		x[0] = vcpu_psci_features((uint32_t)x[1]);
+		break;
+	case PSCI_MIGRATE_INFO_TYPE:
+		x[0] = PSCI_MIGRATE_NOT_REQUIRED;
+		break;
 	case PSCI_CPU_ON_32:
 	case PSCI_CPU_ON_64:
 		x[0] = (uint64_t)vcpu_psci_cpu_on(vcpu, x[1],
@@ -136,7 +148,19 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 										: PSCI_AFFINITY_ON;
 		break;
 	}
-	case PSCI_CPU_OFF: vcpu->state = VCPU_OFF; return true;
+	case PSCI_CPU_SUSPEND_32:
+	case PSCI_CPU_SUSPEND_64:
+		/*
+		 * Every suspend is a standby (PSCI 1.1 lets an implementation treat a
+		 * power-down request as standby): wait like WFI, then return SUCCESS
+		 * at the next instruction, with all state kept.
+		 */
+		x[0] = PSCI_RET_SUCCESS;
+		vcpu->state = VCPU_WFI;
+		return true;
+	case PSCI_CPU_OFF:
+		vcpu->state = VCPU_OFF;
+		return true;
 	case PSCI_SYSTEM_OFF:
 		LOG_INFO("%s: PSCI SYSTEM_OFF from vcpu%u", vm->cfg.name, vcpu->index);
 		hyp_vm_power_off(vm);
@@ -145,7 +169,9 @@ static bool vcpu_smccc(struct vcpu *vcpu)
 		LOG_INFO("%s: PSCI SYSTEM_RESET from vcpu%u", vm->cfg.name, vcpu->index);
 		hyp_vm_request_reset(vm, vcpu);
 		return false;
-	default: x[0] = SMCCC_NOT_SUPPORTED; break;
+	default:
+		x[0] = SMCCC_NOT_SUPPORTED;
+		break;
 	}
 	return true;
 }
@@ -245,17 +271,22 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 			  (unsigned long long)vcpu->regs.pc);
 		hyp_vm_power_off(vcpu->vm);
 		return false;
-	case VCPU_EXIT_KIND_SYNC: break;
+	case VCPU_EXIT_KIND_SYNC:
+		break;
 	}
 
 	switch (abort_esr_ec(exit->esr)) {
-	case ESR_EC_HVC64: vcpu->exits[VCPU_EXIT_HVC]++; return vcpu_smccc(vcpu);
+	case ESR_EC_HVC64:
+		vcpu->exits[VCPU_EXIT_HVC]++;
+		return vcpu_smccc(vcpu);
 	case ESR_EC_SMC64:
 		vcpu->exits[VCPU_EXIT_SMC]++;
 		/* A trapped SMC returns to itself: step over it first. */
 		arch_vcpu_skip_instruction(vcpu, exit);
 		return vcpu_smccc(vcpu);
-	case ESR_EC_DABT_LOW: vcpu_data_abort(vcpu, exit); return true;
+	case ESR_EC_DABT_LOW:
+		vcpu_data_abort(vcpu, exit);
+		return true;
 	case ESR_EC_IABT_LOW:
 		vcpu->exits[VCPU_EXIT_ABORT]++;
 		arch_vcpu_inject_abort(vcpu, true, false, exit->far);
@@ -270,7 +301,8 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 			vcpu->exits[VCPU_EXIT_WFE]++;
 		}
 		return true;
-	case ESR_EC_SYS64: return vcpu_sysreg(vcpu, exit);
+	case ESR_EC_SYS64:
+		return vcpu_sysreg(vcpu, exit);
 	default:
 		vcpu->exits[VCPU_EXIT_OTHER]++;
 		vcpu_report_once(vcpu, "unexpected exception class", exit->esr);

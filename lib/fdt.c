@@ -68,32 +68,55 @@ uint64_t fdt_be64(const void *p)
 int fdt_read_cells(const void *p, uint32_t ncells, uint64_t *val)
 {
 	switch (ncells) {
-	case 0: *val = 0; return FDT_OK;
-	case 1: *val = fdt_be32(p); return FDT_OK;
-	case 2: *val = fdt_be64(p); return FDT_OK;
-	default: return FDT_ERR_BADCELLS;
+	case 0:
+		*val = 0;
+		return FDT_OK;
+	case 1:
+		*val = fdt_be32(p);
+		return FDT_OK;
+	case 2:
+		*val = fdt_be64(p);
+		return FDT_OK;
+	default:
+		return FDT_ERR_BADCELLS;
 	}
 }
 
 const char *fdt_strerror(int err)
 {
 	switch (err) {
-	case FDT_OK: return "ok";
-	case FDT_ERR_NOTFOUND: return "not found";
-	case FDT_ERR_TRUNCATED: return "truncated blob";
-	case FDT_ERR_BADMAGIC: return "bad magic";
-	case FDT_ERR_BADVERSION: return "unsupported version";
-	case FDT_ERR_BADLAYOUT: return "bad block layout";
-	case FDT_ERR_BADMEMRSV: return "bad memory reservation map";
-	case FDT_ERR_BADSTRUCT: return "bad structure block";
-	case FDT_ERR_BADNAME: return "unterminated node name";
-	case FDT_ERR_BADPROP: return "bad property";
-	case FDT_ERR_TOODEEP: return "nesting too deep";
-	case FDT_ERR_BADOFFSET: return "bad node offset";
-	case FDT_ERR_BADVALUE: return "bad property value";
-	case FDT_ERR_BADCELLS: return "unsupported #address-cells/#size-cells";
-	case FDT_ERR_BADPATH: return "bad path";
-	default: return "unknown error";
+	case FDT_OK:
+		return "ok";
+	case FDT_ERR_NOTFOUND:
+		return "not found";
+	case FDT_ERR_TRUNCATED:
+		return "truncated blob";
+	case FDT_ERR_BADMAGIC:
+		return "bad magic";
+	case FDT_ERR_BADVERSION:
+		return "unsupported version";
+	case FDT_ERR_BADLAYOUT:
+		return "bad block layout";
+	case FDT_ERR_BADMEMRSV:
+		return "bad memory reservation map";
+	case FDT_ERR_BADSTRUCT:
+		return "bad structure block";
+	case FDT_ERR_BADNAME:
+		return "unterminated node name";
+	case FDT_ERR_BADPROP:
+		return "bad property";
+	case FDT_ERR_TOODEEP:
+		return "nesting too deep";
+	case FDT_ERR_BADOFFSET:
+		return "bad node offset";
+	case FDT_ERR_BADVALUE:
+		return "bad property value";
+	case FDT_ERR_BADCELLS:
+		return "unsupported #address-cells/#size-cells";
+	case FDT_ERR_BADPATH:
+		return "bad path";
+	default:
+		return "unknown error";
 	}
 }
 
@@ -142,8 +165,11 @@ static int read_token(const struct fdt *fdt, uint32_t off, struct token *t)
 	}
 	case FDT_END_NODE:
 	case FDT_NOP:
-	case FDT_END: t->next = off + 4; return FDT_OK;
-	default: return FDT_ERR_BADSTRUCT;
+	case FDT_END:
+		t->next = off + 4;
+		return FDT_OK;
+	default:
+		return FDT_ERR_BADSTRUCT;
 	}
 }
 
@@ -235,8 +261,10 @@ static int check_struct(struct fdt *fdt)
 			if (depth == 0 || after_child)
 				return FDT_ERR_BADSTRUCT;
 			break;
-		case FDT_NOP: break;
-		case FDT_END: return root_seen && depth == 0 ? FDT_OK : FDT_ERR_BADSTRUCT;
+		case FDT_NOP:
+			break;
+		case FDT_END:
+			return root_seen && depth == 0 ? FDT_OK : FDT_ERR_BADSTRUCT;
 		}
 		/* Every token advances by at least 4 bytes, so this terminates. */
 		off = t.next;
@@ -327,8 +355,10 @@ int fdt_next_node(const struct fdt *fdt, int node, int *depth)
 			if (depth)
 				(*depth)--;
 			break;
-		case FDT_END: return FDT_ERR_NOTFOUND;
-		default: break;
+		case FDT_END:
+			return FDT_ERR_NOTFOUND;
+		default:
+			break;
 		}
 	}
 }

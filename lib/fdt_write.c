@@ -36,13 +36,20 @@
 const char *fdt_write_strerror(int err)
 {
 	switch (err) {
-	case FDT_WRITE_OK: return "ok";
-	case FDT_WRITE_ERR_NOSPACE: return "buffer too small";
-	case FDT_WRITE_ERR_NESTING: return "unbalanced nodes";
-	case FDT_WRITE_ERR_ORDER: return "call out of order";
-	case FDT_WRITE_ERR_BADNAME: return "invalid node or property name";
-	case FDT_WRITE_ERR_BADVALUE: return "invalid property value";
-	default: return "unknown error";
+	case FDT_WRITE_OK:
+		return "ok";
+	case FDT_WRITE_ERR_NOSPACE:
+		return "buffer too small";
+	case FDT_WRITE_ERR_NESTING:
+		return "unbalanced nodes";
+	case FDT_WRITE_ERR_ORDER:
+		return "call out of order";
+	case FDT_WRITE_ERR_BADNAME:
+		return "invalid node or property name";
+	case FDT_WRITE_ERR_BADVALUE:
+		return "invalid property value";
+	default:
+		return "unknown error";
 	}
 }
 

@@ -136,30 +136,44 @@ static void put_int(struct out *o, const struct spec *sp, uintmax_t mag, bool ne
 static intmax_t arg_signed(enum len_mod len, va_list *ap)
 {
 	switch (len) {
-	case LEN_HH: return (signed char)va_arg(*ap, int);
-	case LEN_H: return (short)va_arg(*ap, int);
-	case LEN_L: return va_arg(*ap, long);
-	case LEN_LL: return va_arg(*ap, long long);
+	case LEN_HH:
+		return (signed char)va_arg(*ap, int);
+	case LEN_H:
+		return (short)va_arg(*ap, int);
+	case LEN_L:
+		return va_arg(*ap, long);
+	case LEN_LL:
+		return va_arg(*ap, long long);
 	case LEN_Z:
 	case LEN_T:
 		/* The signed type matching size_t has no standard name; ptrdiff_t is it here. */
 		return va_arg(*ap, ptrdiff_t);
-	case LEN_J: return va_arg(*ap, intmax_t);
-	default: return va_arg(*ap, int);
+	case LEN_J:
+		return va_arg(*ap, intmax_t);
+	default:
+		return va_arg(*ap, int);
 	}
 }
 
 static uintmax_t arg_unsigned(enum len_mod len, va_list *ap)
 {
 	switch (len) {
-	case LEN_HH: return (unsigned char)va_arg(*ap, unsigned int);
-	case LEN_H: return (unsigned short)va_arg(*ap, unsigned int);
-	case LEN_L: return va_arg(*ap, unsigned long);
-	case LEN_LL: return va_arg(*ap, unsigned long long);
-	case LEN_Z: return va_arg(*ap, size_t);
-	case LEN_T: return (size_t)va_arg(*ap, ptrdiff_t);
-	case LEN_J: return va_arg(*ap, uintmax_t);
-	default: return va_arg(*ap, unsigned int);
+	case LEN_HH:
+		return (unsigned char)va_arg(*ap, unsigned int);
+	case LEN_H:
+		return (unsigned short)va_arg(*ap, unsigned int);
+	case LEN_L:
+		return va_arg(*ap, unsigned long);
+	case LEN_LL:
+		return va_arg(*ap, unsigned long long);
+	case LEN_Z:
+		return va_arg(*ap, size_t);
+	case LEN_T:
+		return (size_t)va_arg(*ap, ptrdiff_t);
+	case LEN_J:
+		return va_arg(*ap, uintmax_t);
+	default:
+		return va_arg(*ap, unsigned int);
 	}
 }
 
@@ -245,7 +259,8 @@ static const char *parse_spec(const char *p, struct spec *sp, va_list *ap)
 		p++;
 		sp->len = LEN_J;
 		break;
-	default: break;
+	default:
+		break;
 	}
 	return p;
 }
@@ -308,12 +323,16 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			put_padded(&o, &sp, s, bounded_len(s, sp.has_prec ? sp.prec : SIZE_MAX));
 			break;
 		}
-		case '%': put(&o, '%'); break;
+		case '%':
+			put(&o, '%');
+			break;
 		case '\0':
 			/* Format ends inside a conversion: show what there was and stop. */
 			put_mem(&o, start, (size_t)(p - start));
 			continue;
-		default: put_mem(&o, start, (size_t)(p - start) + 1); break;
+		default:
+			put_mem(&o, start, (size_t)(p - start) + 1);
+			break;
 		}
 		p++;
 	}

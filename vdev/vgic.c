@@ -153,12 +153,16 @@ static void vgic_set_latch(struct vgic_irq *irq, bool on)
 static bool vgic_bits_get(const struct vgic_irq *irq, enum vgic_bits kind)
 {
 	switch (kind) {
-	case VGIC_BITS_GROUP: return irq->group1;
+	case VGIC_BITS_GROUP:
+		return irq->group1;
 	case VGIC_BITS_SENABLE:
-	case VGIC_BITS_CENABLE: return irq->enabled;
+	case VGIC_BITS_CENABLE:
+		return irq->enabled;
 	case VGIC_BITS_SPEND:
-	case VGIC_BITS_CPEND: return vgic_irq_pending(irq);
-	default: return irq->active;
+	case VGIC_BITS_CPEND:
+		return vgic_irq_pending(irq);
+	default:
+		return irq->active;
 	}
 }
 
@@ -203,16 +207,26 @@ void vgic_bits_write(struct vgic *vgic, unsigned int owner, unsigned int accesso
 			continue;
 		before = vgic_irq_snap(vgic, irq);
 		switch (kind) {
-		case VGIC_BITS_GROUP: irq->group1 = bit; break;
-		case VGIC_BITS_SENABLE: irq->enabled = true; break;
-		case VGIC_BITS_CENABLE: irq->enabled = false; break;
-		case VGIC_BITS_SPEND: vgic_set_latch(irq, true); break;
+		case VGIC_BITS_GROUP:
+			irq->group1 = bit;
+			break;
+		case VGIC_BITS_SENABLE:
+			irq->enabled = true;
+			break;
+		case VGIC_BITS_CENABLE:
+			irq->enabled = false;
+			break;
+		case VGIC_BITS_SPEND:
+			vgic_set_latch(irq, true);
+			break;
 		case VGIC_BITS_CPEND:
 			vgic_set_latch(irq, false);
 			if (!irq->active)
 				vgic_hw_orphan(vgic, irq, accessor);
 			break;
-		case VGIC_BITS_SACTIVE: irq->active = true; break;
+		case VGIC_BITS_SACTIVE:
+			irq->active = true;
+			break;
 		case VGIC_BITS_CACTIVE:
 			if (irq->active)
 				vgic_hw_orphan(vgic, irq, accessor);
@@ -282,15 +296,24 @@ uint32_t vgic_id_read(uint32_t offset)
 {
 	/* CoreSight-style ID block; Linux only looks at PIDR2.ArchRev. */
 	switch (offset) {
-	case 0xffd0: return 0x44; /* PIDR4: 64 KiB (4 x 4 KiB blocks, log2), JEP106 cont. 4 */
-	case 0xffe0: return VGIC_PART_NUMBER & 0xff;	    /* PIDR0: part[7:0] */
-	case 0xffe4: return 0xb0 | (VGIC_PART_NUMBER >> 8); /* PIDR1: JEP106 id[3:0] */
-	case 0xffe8: return 0x30 | 0x08 | 0x3; /* PIDR2: ArchRev 3 (GICv3), JEDEC, id[6:4] */
-	case 0xfff0: return 0x0d;	       /* CIDR0..3: component preamble */
-	case 0xfff4: return 0xf0;
-	case 0xfff8: return 0x05;
-	case 0xfffc: return 0xb1;
-	default: return 0; /* PIDR5-7, PIDR3 */
+	case 0xffd0:
+		return 0x44; /* PIDR4: 64 KiB (4 x 4 KiB blocks, log2), JEP106 cont. 4 */
+	case 0xffe0:
+		return VGIC_PART_NUMBER & 0xff; /* PIDR0: part[7:0] */
+	case 0xffe4:
+		return 0xb0 | (VGIC_PART_NUMBER >> 8); /* PIDR1: JEP106 id[3:0] */
+	case 0xffe8:
+		return 0x30 | 0x08 | 0x3; /* PIDR2: ArchRev 3 (GICv3), JEDEC, id[6:4] */
+	case 0xfff0:
+		return 0x0d; /* CIDR0..3: component preamble */
+	case 0xfff4:
+		return 0xf0;
+	case 0xfff8:
+		return 0x05;
+	case 0xfffc:
+		return 0xb1;
+	default:
+		return 0; /* PIDR5-7, PIDR3 */
 	}
 }
 

@@ -59,13 +59,22 @@ static struct vgic_dist_decode vgic_dist_decode(uint64_t offset)
 	if (offset >= VGIC_DIST_SIZE)
 		return d;
 	switch (offset & ~3ull) {
-	case GICD_CTLR: d.reg = DREG_CTLR; return d;
-	case GICD_TYPER: d.reg = DREG_TYPER; return d;
-	case GICD_IIDR: d.reg = DREG_IIDR; return d;
+	case GICD_CTLR:
+		d.reg = DREG_CTLR;
+		return d;
+	case GICD_TYPER:
+		d.reg = DREG_TYPER;
+		return d;
+	case GICD_IIDR:
+		d.reg = DREG_IIDR;
+		return d;
 	case GICD_TYPER2:
 	case GICD_STATUSR:
-	case GICD_SGIR: d.reg = DREG_RAZWI; return d;
-	default: break;
+	case GICD_SGIR:
+		d.reg = DREG_RAZWI;
+		return d;
+	default:
+		break;
 	}
 	if (offset >= VGIC_REG_IGROUPR && offset < VGIC_REG_BITS_END)
 		d.reg = DREG_BITS;
@@ -113,9 +122,12 @@ static uint64_t vgic_dist_read(struct vgic *vgic, const struct vgic_dist_decode 
 		return (vgic->grp0_enabled ? GICD_CTLR_ENABLE_GRP0 : 0) |
 		       (vgic->grp1_enabled ? GICD_CTLR_ENABLE_GRP1 : 0) | GICD_CTLR_ARE |
 		       GICD_CTLR_DS;
-	case DREG_TYPER: return vgic_dist_typer(vgic);
-	case DREG_IIDR: return vgic_iidr();
-	case DREG_ID: return vgic_id_read(d->base);
+	case DREG_TYPER:
+		return vgic_dist_typer(vgic);
+	case DREG_IIDR:
+		return vgic_iidr();
+	case DREG_ID:
+		return vgic_id_read(d->base);
 	case DREG_BITS:
 		intid = (unsigned int)(offset % 0x80) * 8;
 		if (intid < VGIC_NR_PRIVATE)
@@ -136,7 +148,8 @@ static uint64_t vgic_dist_read(struct vgic *vgic, const struct vgic_dist_decode 
 		if (intid - VGIC_NR_PRIVATE >= vgic->nr_spis)
 			return 0;
 		return vgic_extract(vgic->irouter[intid - VGIC_NR_PRIVATE], offset - d->base, size);
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -195,7 +208,8 @@ static void vgic_dist_write(struct vgic *vgic, unsigned int accessor,
 		vgic_irq_commit(vgic, &vgic->spi[spi], before, accessor);
 		return;
 	}
-	default: return;
+	default:
+		return;
 	}
 }
 

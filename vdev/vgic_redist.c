@@ -47,9 +47,15 @@ static struct vgic_redist_decode vgic_redist_decode_rd(uint32_t off)
 
 	switch (off & ~3u) {
 	case GICR_CTLR:
-	case GICR_STATUSR: d.reg = RREG_RAZWI; return d;
-	case GICR_IIDR: d.reg = RREG_IIDR; return d;
-	case GICR_WAKER: d.reg = RREG_WAKER; return d;
+	case GICR_STATUSR:
+		d.reg = RREG_RAZWI;
+		return d;
+	case GICR_IIDR:
+		d.reg = RREG_IIDR;
+		return d;
+	case GICR_WAKER:
+		d.reg = RREG_WAKER;
+		return d;
 	case GICR_TYPER:
 	case GICR_TYPER + 4:
 		d.reg = RREG_TYPER;
@@ -64,7 +70,8 @@ static struct vgic_redist_decode vgic_redist_decode_rd(uint32_t off)
 		d.widths = VGIC_W32 | VGIC_W64;
 		d.base = off & ~7u;
 		return d;
-	default: break;
+	default:
+		break;
 	}
 	if (off >= VGIC_REG_ID_FIRST)
 		d.reg = RREG_ID;
@@ -82,12 +89,19 @@ static struct vgic_redist_decode vgic_redist_decode_sgi(uint32_t off)
 	case VGIC_REG_ISPENDR:
 	case VGIC_REG_ICPENDR:
 	case VGIC_REG_ISACTIVER:
-	case VGIC_REG_ICACTIVER: d.reg = RREG_BITS; return d;
+	case VGIC_REG_ICACTIVER:
+		d.reg = RREG_BITS;
+		return d;
 	case VGIC_REG_ICFGR:
-	case VGIC_REG_ICFGR + 4: d.reg = RREG_CONFIG; return d;
+	case VGIC_REG_ICFGR + 4:
+		d.reg = RREG_CONFIG;
+		return d;
 	case VGIC_REG_IGRPMODR:
-	case VGIC_REG_NSACR: d.reg = RREG_RAZWI; return d;
-	default: break;
+	case VGIC_REG_NSACR:
+		d.reg = RREG_RAZWI;
+		return d;
+	default:
+		break;
 	}
 	if (off >= VGIC_REG_IPRIORITYR && off < VGIC_REG_IPRIORITYR + VGIC_NR_PRIVATE) {
 		d.reg = RREG_PRIORITY;
@@ -115,22 +129,28 @@ static uint64_t vgic_redist_read(struct vgic *vgic, unsigned int owner,
 	uint64_t val = 0;
 
 	switch (d->reg) {
-	case RREG_IIDR: return vgic_iidr();
-	case RREG_TYPER: return vgic_extract(vgic_redist_typer(vgic, owner), off - d->base, size);
+	case RREG_IIDR:
+		return vgic_iidr();
+	case RREG_TYPER:
+		return vgic_extract(vgic_redist_typer(vgic, owner), off - d->base, size);
 	case RREG_WAKER:
 		/* The children fall asleep and wake at once: no handshake delay. */
 		return vgic->vcpu[owner].asleep
 			       ? GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP
 			       : 0;
-	case RREG_ID: return vgic_id_read(d->base);
-	case RREG_BITS: return vgic_bits_read(vgic, owner, 0, (enum vgic_bits)(off / 0x80 - 1));
+	case RREG_ID:
+		return vgic_id_read(d->base);
+	case RREG_BITS:
+		return vgic_bits_read(vgic, owner, 0, (enum vgic_bits)(off / 0x80 - 1));
 	case RREG_PRIORITY:
 		for (unsigned int i = 0; i < size; i++)
 			val |= (uint64_t)vgic_prio_read(vgic, owner, off - VGIC_REG_IPRIORITYR + i)
 			       << (8 * i);
 		return val;
-	case RREG_CONFIG: return vgic_cfg_read(vgic, owner, (off - VGIC_REG_ICFGR) * 4);
-	default: return 0;
+	case RREG_CONFIG:
+		return vgic_cfg_read(vgic, owner, (off - VGIC_REG_ICFGR) * 4);
+	default:
+		return 0;
 	}
 }
 
@@ -139,7 +159,9 @@ static void vgic_redist_write(struct vgic *vgic, unsigned int owner, unsigned in
 			      uint64_t val)
 {
 	switch (d->reg) {
-	case RREG_WAKER: vgic->vcpu[owner].asleep = val & GICR_WAKER_PROCESSOR_SLEEP; return;
+	case RREG_WAKER:
+		vgic->vcpu[owner].asleep = val & GICR_WAKER_PROCESSOR_SLEEP;
+		return;
 	case RREG_BITS:
 		vgic_bits_write(vgic, owner, accessor, 0, (enum vgic_bits)(off / 0x80 - 1),
 				(uint32_t)val);
@@ -152,7 +174,8 @@ static void vgic_redist_write(struct vgic *vgic, unsigned int owner, unsigned in
 	case RREG_CONFIG:
 		vgic_cfg_write(vgic, owner, accessor, (off - VGIC_REG_ICFGR) * 4, (uint32_t)val);
 		return;
-	default: return;
+	default:
+		return;
 	}
 }
 

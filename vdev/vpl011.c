@@ -229,20 +229,34 @@ static uint32_t vpl011_reg_read(struct vpl011 *uart, uint64_t reg)
 	if (reg >= VPL011_PERIPHID0 && reg < VPL011_MMIO_SIZE)
 		return vpl011_id[(reg - VPL011_PERIPHID0) / 4];
 	switch (reg) {
-	case VPL011_DR: return vpl011_fifo_pop(uart);
-	case VPL011_RSR_ECR: return uart->rsr;
-	case VPL011_FR: return vpl011_flags(uart);
-	case VPL011_ILPR: return uart->ilpr;
-	case VPL011_IBRD: return uart->ibrd;
-	case VPL011_FBRD: return uart->fbrd;
-	case VPL011_LCR_H: return uart->lcr_h;
-	case VPL011_CR: return uart->cr;
-	case VPL011_IFLS: return uart->ifls;
-	case VPL011_IMSC: return uart->imsc;
-	case VPL011_RIS: return uart->ris;
-	case VPL011_MIS: return uart->ris & uart->imsc;
-	case VPL011_DMACR: return uart->dmacr;
-	default: break;
+	case VPL011_DR:
+		return vpl011_fifo_pop(uart);
+	case VPL011_RSR_ECR:
+		return uart->rsr;
+	case VPL011_FR:
+		return vpl011_flags(uart);
+	case VPL011_ILPR:
+		return uart->ilpr;
+	case VPL011_IBRD:
+		return uart->ibrd;
+	case VPL011_FBRD:
+		return uart->fbrd;
+	case VPL011_LCR_H:
+		return uart->lcr_h;
+	case VPL011_CR:
+		return uart->cr;
+	case VPL011_IFLS:
+		return uart->ifls;
+	case VPL011_IMSC:
+		return uart->imsc;
+	case VPL011_RIS:
+		return uart->ris;
+	case VPL011_MIS:
+		return uart->ris & uart->imsc;
+	case VPL011_DMACR:
+		return uart->dmacr;
+	default:
+		break;
 	}
 	/* Includes write-only UARTICR and the test registers. */
 	uart->stats.unknown_reads++;
@@ -253,15 +267,24 @@ static uint32_t vpl011_reg_read(struct vpl011 *uart, uint64_t reg)
 static uint32_t vpl011_reg_shadow(const struct vpl011 *uart, uint64_t reg)
 {
 	switch (reg) {
-	case VPL011_ILPR: return uart->ilpr;
-	case VPL011_IBRD: return uart->ibrd;
-	case VPL011_FBRD: return uart->fbrd;
-	case VPL011_LCR_H: return uart->lcr_h;
-	case VPL011_CR: return uart->cr;
-	case VPL011_IFLS: return uart->ifls;
-	case VPL011_IMSC: return uart->imsc;
-	case VPL011_DMACR: return uart->dmacr;
-	default: return 0;
+	case VPL011_ILPR:
+		return uart->ilpr;
+	case VPL011_IBRD:
+		return uart->ibrd;
+	case VPL011_FBRD:
+		return uart->fbrd;
+	case VPL011_LCR_H:
+		return uart->lcr_h;
+	case VPL011_CR:
+		return uart->cr;
+	case VPL011_IFLS:
+		return uart->ifls;
+	case VPL011_IMSC:
+		return uart->imsc;
+	case VPL011_DMACR:
+		return uart->dmacr;
+	default:
+		return 0;
 	}
 }
 
@@ -273,14 +296,28 @@ static void vpl011_reg_write(struct vpl011 *uart, uint64_t reg, uint32_t value, 
 		if (covers_low)
 			vpl011_transmit(uart, (uint8_t)value);
 		return;
-	case VPL011_RSR_ECR: uart->rsr = 0; return;
-	case VPL011_ILPR: uart->ilpr = (uint8_t)value; return;
-	case VPL011_IBRD: uart->ibrd = (uint16_t)value; return;
-	case VPL011_FBRD: uart->fbrd = (uint8_t)(value & 0x3f); return;
+	case VPL011_RSR_ECR:
+		uart->rsr = 0;
+		return;
+	case VPL011_ILPR:
+		uart->ilpr = (uint8_t)value;
+		return;
+	case VPL011_IBRD:
+		uart->ibrd = (uint16_t)value;
+		return;
+	case VPL011_FBRD:
+		uart->fbrd = (uint8_t)(value & 0x3f);
+		return;
 	/* Latches IBRD/FBRD in hardware; without line timing the divisors are only kept. */
-	case VPL011_LCR_H: uart->lcr_h = (uint8_t)value; return;
-	case VPL011_CR: vpl011_write_cr(uart, value); return;
-	case VPL011_IFLS: uart->ifls = (uint8_t)(value & 0x3f); return;
+	case VPL011_LCR_H:
+		uart->lcr_h = (uint8_t)value;
+		return;
+	case VPL011_CR:
+		vpl011_write_cr(uart, value);
+		return;
+	case VPL011_IFLS:
+		uart->ifls = (uint8_t)(value & 0x3f);
+		return;
 	case VPL011_IMSC:
 		uart->imsc = (uint16_t)(value & VPL011_INT_ALL);
 		vpl011_update_irq(uart);
@@ -289,8 +326,11 @@ static void vpl011_reg_write(struct vpl011 *uart, uint64_t reg, uint32_t value, 
 		uart->ris &= (uint16_t) ~(value & VPL011_INT_ALL);
 		vpl011_update_irq(uart);
 		return;
-	case VPL011_DMACR: uart->dmacr = (uint8_t)(value & 7); return;
-	default: break;
+	case VPL011_DMACR:
+		uart->dmacr = (uint8_t)(value & 7);
+		return;
+	default:
+		break;
 	}
 	/* UARTFR, UARTRIS, UARTMIS, the ID registers, the test registers, holes. */
 	uart->stats.unknown_writes++;

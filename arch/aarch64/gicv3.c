@@ -301,7 +301,8 @@ uint64_t gicv3_read_lr(unsigned int n)
 		LR_CASE_READ(13, S3_4_C12_C13_5);
 		LR_CASE_READ(14, S3_4_C12_C13_6);
 		LR_CASE_READ(15, S3_4_C12_C13_7);
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -324,6 +325,7 @@ void gicv3_write_lr(unsigned int n, uint64_t value)
 		LR_CASE_WRITE(13, S3_4_C12_C13_5);
 		LR_CASE_WRITE(14, S3_4_C12_C13_6);
 		LR_CASE_WRITE(15, S3_4_C12_C13_7);
-	default: break;
+	default:
+		break;
 	}
 }

@@ -323,7 +323,8 @@ static void vcpu_debug_switch(struct arch_debug *d, bool save)
 			DBG_CASE(13);
 			DBG_CASE(14);
 			DBG_CASE(15);
-		default: break;
+		default:
+			break;
 		}
 	}
 	for (unsigned int n = 0; n < vcpu_nr_wrps; n++) {
@@ -344,7 +345,8 @@ static void vcpu_debug_switch(struct arch_debug *d, bool save)
 			WP_CASE(13);
 			WP_CASE(14);
 			WP_CASE(15);
-		default: break;
+		default:
+			break;
 		}
 	}
 	if (save) {
@@ -719,9 +721,11 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2, uint64_t pa
 		v = ID_FIELD_CLEAR(v, 48); /* THE */
 		v = ID_FIELD_CLEAR(v, 52); /* MTEX */
 		return v;
-	case ID_ENC(4, 2): /* ID_AA64PFR2_EL1 */ return 0;
+	case ID_ENC(4, 2): /* ID_AA64PFR2_EL1 */
+		return 0;
 	case ID_ENC(4, 4): /* ID_AA64ZFR0_EL1: no SVE */
-	case ID_ENC(4, 5): /* ID_AA64SMFR0_EL1: no SME */ return 0;
+	case ID_ENC(4, 5): /* ID_AA64SMFR0_EL1: no SME */
+		return 0;
 	case ID_ENC(5, 0): /* ID_AA64DFR0_EL1 */
 		v = sysreg_read(id_aa64dfr0_el1);
 		v = ID_FIELD_CLEAR(v, 4);  /* TraceVer */
@@ -731,12 +735,18 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2, uint64_t pa
 		v = ID_FIELD_CLEAR(v, 52); /* BRBE */
 		v = ID_FIELD_CLEAR(v, 56); /* MTPMU */
 		return v;
-	case ID_ENC(5, 1): return sysreg_read(id_aa64dfr1_el1);
-	case ID_ENC(5, 4): return sysreg_read(id_aa64afr0_el1);
-	case ID_ENC(5, 5): return sysreg_read(id_aa64afr1_el1);
-	case ID_ENC(6, 0): return sysreg_read(id_aa64isar0_el1);
-	case ID_ENC(6, 1): return sysreg_read(id_aa64isar1_el1);
-	case ID_ENC(6, 2): return sysreg_read(id_aa64isar2_el1);
+	case ID_ENC(5, 1):
+		return sysreg_read(id_aa64dfr1_el1);
+	case ID_ENC(5, 4):
+		return sysreg_read(id_aa64afr0_el1);
+	case ID_ENC(5, 5):
+		return sysreg_read(id_aa64afr1_el1);
+	case ID_ENC(6, 0):
+		return sysreg_read(id_aa64isar0_el1);
+	case ID_ENC(6, 1):
+		return sysreg_read(id_aa64isar1_el1);
+	case ID_ENC(6, 2):
+		return sysreg_read(id_aa64isar2_el1);
 	case ID_ENC(7, 0): /* ID_AA64MMFR0_EL1: physical addresses end where Stage-2 ends */
 		v = sysreg_read(id_aa64mmfr0_el1);
 		if ((v & ID_AA64MMFR0_PARANGE_MASK) > parange)
@@ -746,7 +756,8 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2, uint64_t pa
 		v = sysreg_read(id_aa64mmfr1_el1);
 		v = ID_FIELD_CLEAR(v, 16); /* LO */
 		return v;
-	case ID_ENC(7, 2): return sysreg_read(id_aa64mmfr2_el1);
+	case ID_ENC(7, 2):
+		return sysreg_read(id_aa64mmfr2_el1);
 	case ID_ENC(7, 3): /* ID_AA64MMFR3_EL1: registers we do not switch yet */
 		v = sysreg_read(S3_0_C0_C7_3);
 		v = ID_FIELD_CLEAR(v, 0);  /* TCRX */
@@ -757,28 +768,50 @@ static uint64_t vcpu_id_register(unsigned int crm, unsigned int op2, uint64_t pa
 		v = ID_FIELD_CLEAR(v, 28); /* MEC */
 		return v;
 	/* AArch32 ID registers: the guest may run AArch32 at EL0. */
-	case ID_ENC(1, 0): return sysreg_read(id_pfr0_el1);
-	case ID_ENC(1, 1): return sysreg_read(id_pfr1_el1);
-	case ID_ENC(1, 2): return sysreg_read(id_dfr0_el1);
-	case ID_ENC(1, 3): return sysreg_read(id_afr0_el1);
-	case ID_ENC(1, 4): return sysreg_read(id_mmfr0_el1);
-	case ID_ENC(1, 5): return sysreg_read(id_mmfr1_el1);
-	case ID_ENC(1, 6): return sysreg_read(id_mmfr2_el1);
-	case ID_ENC(1, 7): return sysreg_read(id_mmfr3_el1);
-	case ID_ENC(2, 0): return sysreg_read(id_isar0_el1);
-	case ID_ENC(2, 1): return sysreg_read(id_isar1_el1);
-	case ID_ENC(2, 2): return sysreg_read(id_isar2_el1);
-	case ID_ENC(2, 3): return sysreg_read(id_isar3_el1);
-	case ID_ENC(2, 4): return sysreg_read(id_isar4_el1);
-	case ID_ENC(2, 5): return sysreg_read(id_isar5_el1);
-	case ID_ENC(2, 6): return sysreg_read(id_mmfr4_el1);
-	case ID_ENC(2, 7): return sysreg_read(S3_0_C0_C2_7); /* ID_ISAR6_EL1 */
-	case ID_ENC(3, 0): return sysreg_read(mvfr0_el1);
-	case ID_ENC(3, 1): return sysreg_read(mvfr1_el1);
-	case ID_ENC(3, 2): return sysreg_read(mvfr2_el1);
-	case ID_ENC(3, 4): return sysreg_read(S3_0_C0_C3_4); /* ID_PFR2_EL1 */
-	case ID_ENC(3, 5): return sysreg_read(S3_0_C0_C3_5); /* ID_DFR1_EL1 */
-	case ID_ENC(3, 6): return sysreg_read(S3_0_C0_C3_6); /* ID_MMFR5_EL1 */
+	case ID_ENC(1, 0):
+		return sysreg_read(id_pfr0_el1);
+	case ID_ENC(1, 1):
+		return sysreg_read(id_pfr1_el1);
+	case ID_ENC(1, 2):
+		return sysreg_read(id_dfr0_el1);
+	case ID_ENC(1, 3):
+		return sysreg_read(id_afr0_el1);
+	case ID_ENC(1, 4):
+		return sysreg_read(id_mmfr0_el1);
+	case ID_ENC(1, 5):
+		return sysreg_read(id_mmfr1_el1);
+	case ID_ENC(1, 6):
+		return sysreg_read(id_mmfr2_el1);
+	case ID_ENC(1, 7):
+		return sysreg_read(id_mmfr3_el1);
+	case ID_ENC(2, 0):
+		return sysreg_read(id_isar0_el1);
+	case ID_ENC(2, 1):
+		return sysreg_read(id_isar1_el1);
+	case ID_ENC(2, 2):
+		return sysreg_read(id_isar2_el1);
+	case ID_ENC(2, 3):
+		return sysreg_read(id_isar3_el1);
+	case ID_ENC(2, 4):
+		return sysreg_read(id_isar4_el1);
+	case ID_ENC(2, 5):
+		return sysreg_read(id_isar5_el1);
+	case ID_ENC(2, 6):
+		return sysreg_read(id_mmfr4_el1);
+	case ID_ENC(2, 7):
+		return sysreg_read(S3_0_C0_C2_7); /* ID_ISAR6_EL1 */
+	case ID_ENC(3, 0):
+		return sysreg_read(mvfr0_el1);
+	case ID_ENC(3, 1):
+		return sysreg_read(mvfr1_el1);
+	case ID_ENC(3, 2):
+		return sysreg_read(mvfr2_el1);
+	case ID_ENC(3, 4):
+		return sysreg_read(S3_0_C0_C3_4); /* ID_PFR2_EL1 */
+	case ID_ENC(3, 5):
+		return sysreg_read(S3_0_C0_C3_5); /* ID_DFR1_EL1 */
+	case ID_ENC(3, 6):
+		return sysreg_read(S3_0_C0_C3_6); /* ID_MMFR5_EL1 */
 	default:
 		/* Unallocated ID space reads as zero (Arm ARM D19.1). */
 		return 0;

@@ -71,7 +71,8 @@ static void set_breakpoint(unsigned n, uint64_t bvr, uint64_t bcr)
 		break;
 		DBG_REGS(BP)
 #undef BP
-	default: break;
+	default:
+		break;
 	}
 	isb();
 }
@@ -86,7 +87,8 @@ static void set_watchpoint(unsigned n, uint64_t wvr, uint64_t wcr)
 		break;
 		DBG_REGS(WP)
 #undef WP
-	default: break;
+	default:
+		break;
 	}
 	isb();
 }

@@ -60,7 +60,7 @@ TEST(monitor_prompt_edits_and_runs_lines)
 	console_input_push(typed, sizeof(typed) - 1);
 	monitor_poll();
 	CHECK(strstr(mon_out, "hepl\b \b\b \blp") != NULL); /* echo and erase */
-	CHECK(strstr(mon_out, "switch NAME") != NULL);	 /* "help" ran */
+	CHECK(strstr(mon_out, "switch NAME") != NULL);	    /* "help" ran */
 	CHECK(strstr(mon_out, "rhenium> ") != NULL);
 	/* With no VM to go back to, the escape key keeps the prompt. */
 	mon_start();

@@ -149,6 +149,12 @@ TEST(vcpu_psci_cpu_on_off_and_affinity_info)
 	CHECK_EQ(v->regs.x[0], 0); /* ON */
 	CHECK(call(v, 0x16, PSCI_AFFINITY_INFO_64, 1, 1, 0));
 	CHECK_EQ(v->regs.x[0], (uint64_t)(int64_t)PSCI_RET_INVALID_PARAMETERS);
+	/* CPU_SUSPEND is a standby: the vCPU waits for an interrupt and then gets SUCCESS. */
+	CHECK(call(t, 0x16, 0xc4000001, 0x10000, 0x40090000, 3));
+	CHECK_EQ(t->regs.x[0], 0);
+	CHECK(t->state == VCPU_WFI);
+	CHECK(call(v, 0x16, PSCI_FEATURES, 0xc4000001, 0, 0));
+	CHECK_EQ(v->regs.x[0], 0);
 	CHECK(call(t, 0x16, PSCI_CPU_OFF, 0, 0, 0));
 	CHECK(t->state == VCPU_OFF);
 	/* 32-bit CPU_ON truncates its address arguments. */

@@ -669,8 +669,12 @@ TEST(vpl011_random_traffic)
 				popped++;
 			}
 			break;
-		case 3: (void)rd(&e, regs[(r >> 4) % ARRAY_SIZE(regs)], 4); break;
-		default: wr(&e, regs[(r >> 4) % ARRAY_SIZE(regs)], 2, r >> 12); break;
+		case 3:
+			(void)rd(&e, regs[(r >> 4) % ARRAY_SIZE(regs)], 4);
+			break;
+		default:
+			wr(&e, regs[(r >> 4) % ARRAY_SIZE(regs)], 2, r >> 12);
+			break;
 		}
 		if (step % 5000 == 0) {
 			vpl011_reset(&e.uart);

@@ -189,7 +189,9 @@ static int format(struct sink *s, const char *fmt, va_list ap)
 			emit_field(s, "", str, strlen(str), width, left, ' ');
 			break;
 		}
-		case '%': emit(s, '%'); break;
+		case '%':
+			emit(s, '%');
+			break;
 		default: /* unknown: print it as is */
 			emit(s, '%');
 			if (conv)

@@ -120,8 +120,10 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
 			off = (off + plen + 3) & ~3U;
 			break;
 		}
-		case FDT_NOP: break;
-		default: /* FDT_END or garbage */ return NULL;
+		case FDT_NOP:
+			break;
+		default: /* FDT_END or garbage */
+			return NULL;
 		}
 	}
 	return NULL;
@@ -308,9 +310,12 @@ int fdt_regions(const void *dtb, dt_region_fn fn, void *arg)
 			off = (off + plen + 3) & ~3U;
 			break;
 		}
-		case FDT_NOP: break;
-		case FDT_END: return level == -1 ? count : -1;
-		default: return -1;
+		case FDT_NOP:
+			break;
+		case FDT_END:
+			return level == -1 ? count : -1;
+		default:
+			return -1;
 		}
 	}
 	return -1;
