@@ -17,7 +17,7 @@ def read_banner(m, cpus):
     m.expect(r"running at EL(\d)")
     el = int(m.child.match.group(1))
     m.expect(r"Memory map:")
-    m.expect(r"Free pages: (\d+) of (\d+)")
+    m.expect(r"Free pages: (\d+) of (\d+) ")
     free, total = int(m.child.match.group(1)), int(m.child.match.group(2))
     memmap = m.before
     m.expect(r"CPUs online: (\d+) of (\d+) \[([^\]]*)\]")
@@ -50,7 +50,7 @@ def test_secondaries_report_their_mpidr(machine):
     m = machine(virt_args(smp=4))
     seen = set()
     for _ in range(3):
-        m.expect(r"cpu(\d) online, MPIDR 0x([0-9a-f]+)")
+        m.expect(r"cpu(\d) online, MPIDR 0x([0-9a-f]+)\r")
         seen.add((int(m.child.match.group(1)), int(m.child.match.group(2), 16)))
     assert {cpu for cpu, _ in seen} == {1, 2, 3}
     assert {mpidr for _, mpidr in seen} == {1, 2, 3}

@@ -173,6 +173,6 @@ def test_a_bad_manifest_is_rejected_naming_node_and_property(machine, extra, mes
     text = manifest(manifest_vm("vm@0", "good", SPIN, mem_mib=16),
                     manifest_vm("vm@1", "bad", SPIN, mem_mib=16, extra=extra))
     m = machine(rhenium_manifest_args(BUILD / "t-bad", text, smp=2))
-    m.expect(r"VM manifest rejected: ([^\r\n]*)")
+    m.expect(r"VM manifest rejected: ([^\r\n]*)\r")
     assert message in m.child.match.group(1), m.child.match.group(1)
     m.expect("no VM configured")

@@ -30,7 +30,7 @@ def test_boots_as_bl33_with_all_cpus(machine, smp):
     m.expect(r"running at EL2")
     m.expect(r"PSCI 1\.\d via SMC")
     m.expect(r"Memory map:")
-    m.expect(r"CPUs online: (\d+) of (\d+)")
+    m.expect(r"CPUs online: (\d+) of (\d+) ")
     assert m.child.match.group(1) == m.child.match.group(2) == str(smp)
     memmap = m.before
     # Loaded where TF-A put it, with the DTB that BL2 patched at the start of RAM.
