@@ -94,6 +94,15 @@ paddr_t mm_alloc_zeroed_pages(size_t n, unsigned int align_order)
 	return pa;
 }
 
+paddr_t mm_alloc_table_pages(size_t n)
+{
+	unsigned int order = 0;
+
+	while (((size_t)1 << order) < n)
+		order++;
+	return mm_alloc_zeroed_pages(n, order);
+}
+
 void mm_free_pages(paddr_t pa, size_t n)
 {
 	int ret;

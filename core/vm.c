@@ -18,12 +18,8 @@ static uint8_t vm_dt_buffer[GUEST_DT_MAX_SIZE];
 
 static paddr_t vm_s2_alloc(unsigned int pages, void *ctx)
 {
-	unsigned int order = 0;
-
 	(void)ctx;
-	while ((1U << order) < pages)
-		order++;
-	return mm_alloc_zeroed_pages(pages, order);
+	return mm_alloc_table_pages(pages);
 }
 
 static void vm_s2_free(paddr_t pa, unsigned int pages, void *ctx)

@@ -224,8 +224,43 @@ void vpl011_init(struct vpl011 *uart, const struct vpl011_ops *ops, void *ctx)
 	vpl011_reset(uart);
 }
 
+/* Registers that simply hold what the guest wrote; false for everything else. */
+static bool vpl011_plain_reg(const struct vpl011 *uart, uint64_t reg, uint32_t *value)
+{
+	switch (reg) {
+	case VPL011_ILPR:
+		*value = uart->ilpr;
+		return true;
+	case VPL011_IBRD:
+		*value = uart->ibrd;
+		return true;
+	case VPL011_FBRD:
+		*value = uart->fbrd;
+		return true;
+	case VPL011_LCR_H:
+		*value = uart->lcr_h;
+		return true;
+	case VPL011_CR:
+		*value = uart->cr;
+		return true;
+	case VPL011_IFLS:
+		*value = uart->ifls;
+		return true;
+	case VPL011_IMSC:
+		*value = uart->imsc;
+		return true;
+	case VPL011_DMACR:
+		*value = uart->dmacr;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static uint32_t vpl011_reg_read(struct vpl011 *uart, uint64_t reg)
 {
+	uint32_t value;
+
 	if (reg >= VPL011_PERIPHID0 && reg < VPL011_MMIO_SIZE)
 		return vpl011_id[(reg - VPL011_PERIPHID0) / 4];
 	switch (reg) {
@@ -235,29 +270,15 @@ static uint32_t vpl011_reg_read(struct vpl011 *uart, uint64_t reg)
 		return uart->rsr;
 	case VPL011_FR:
 		return vpl011_flags(uart);
-	case VPL011_ILPR:
-		return uart->ilpr;
-	case VPL011_IBRD:
-		return uart->ibrd;
-	case VPL011_FBRD:
-		return uart->fbrd;
-	case VPL011_LCR_H:
-		return uart->lcr_h;
-	case VPL011_CR:
-		return uart->cr;
-	case VPL011_IFLS:
-		return uart->ifls;
-	case VPL011_IMSC:
-		return uart->imsc;
 	case VPL011_RIS:
 		return uart->ris;
 	case VPL011_MIS:
 		return uart->ris & uart->imsc;
-	case VPL011_DMACR:
-		return uart->dmacr;
 	default:
 		break;
 	}
+	if (vpl011_plain_reg(uart, reg, &value))
+		return value;
 	/* Includes write-only UARTICR and the test registers. */
 	uart->stats.unknown_reads++;
 	return 0;
@@ -266,26 +287,9 @@ static uint32_t vpl011_reg_read(struct vpl011 *uart, uint64_t reg)
 /* What a narrow write merges into: the stored value of plain registers, zero for commands. */
 static uint32_t vpl011_reg_shadow(const struct vpl011 *uart, uint64_t reg)
 {
-	switch (reg) {
-	case VPL011_ILPR:
-		return uart->ilpr;
-	case VPL011_IBRD:
-		return uart->ibrd;
-	case VPL011_FBRD:
-		return uart->fbrd;
-	case VPL011_LCR_H:
-		return uart->lcr_h;
-	case VPL011_CR:
-		return uart->cr;
-	case VPL011_IFLS:
-		return uart->ifls;
-	case VPL011_IMSC:
-		return uart->imsc;
-	case VPL011_DMACR:
-		return uart->dmacr;
-	default:
-		return 0;
-	}
+	uint32_t value;
+
+	return vpl011_plain_reg(uart, reg, &value) ? value : 0;
 }
 
 static void vpl011_reg_write(struct vpl011 *uart, uint64_t reg, uint32_t value, bool covers_low)

@@ -59,13 +59,10 @@ static void mmu_inval_new_table(paddr_t pa, unsigned int pages)
 
 static paddr_t mmu_alloc_pages(unsigned int pages, void *ctx)
 {
-	unsigned int order = 0;
 	paddr_t pa;
 
 	(void)ctx;
-	while ((1U << order) < pages)
-		order++;
-	pa = mm_alloc_zeroed_pages(pages, order);
+	pa = mm_alloc_table_pages(pages);
 	if (pa)
 		mmu_inval_new_table(pa, pages);
 	return pa;

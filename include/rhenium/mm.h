@@ -20,6 +20,11 @@ void mm_enable_locking(void);
 /* n contiguous pages aligned to 2^align_order pages; 0 when out of memory. */
 paddr_t mm_alloc_pages(size_t n, unsigned int align_order);
 paddr_t mm_alloc_zeroed_pages(size_t n, unsigned int align_order);
+/*
+ * n zeroed pages aligned to n rounded up to a power of two: what translation
+ * tables need (a concatenated Stage-2 root must be aligned to its size).
+ */
+paddr_t mm_alloc_table_pages(size_t n);
 /* Returns pages from mm_alloc_*; freeing anything else panics (a hypervisor bug). */
 void mm_free_pages(paddr_t pa, size_t n);
 size_t mm_free_page_count(void);

@@ -10,18 +10,11 @@ import re
 import pytest
 
 from conftest import rhenium_vm_args
-from test_native import INITRAMFS, KERNEL, MARKER, PROMPT, run
+# guest_files: the same autouse check for the kernel and initramfs, applied here too.
+from test_native import INITRAMFS, KERNEL, MARKER, PROMPT, guest_files, run  # noqa: F401
 
 BOOTARGS = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init"
 BOOT_TIMEOUT = 60
-
-
-@pytest.fixture(scope="module", autouse=True)
-def guest_files():
-    if not KERNEL.is_file():
-        pytest.fail(f"guest kernel {KERNEL} is missing: run scripts/setup.sh (make setup)")
-    if not INITRAMFS.is_file():
-        pytest.fail(f"initramfs {INITRAMFS} is missing (make initramfs)")
 
 
 def boot(machine, tmp_path, **kw):
