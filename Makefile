@@ -35,6 +35,8 @@ GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ARCH := aarch64
 GENERIC_SRCS := $(wildcard core/*.c) $(wildcard lib/*.c) $(wildcard vdev/*.c)
 ARCH_SRCS := $(wildcard arch/$(ARCH)/*.c) $(wildcard arch/$(ARCH)/*.S)
+# Drivers of hardware Rhenium owns; on the host arch/fake stands in for them (fake_disk.c).
+DRIVER_SRCS := $(wildcard drivers/*.c)
 # Generic code that only makes sense on the hardware (boot orchestration).
 HOST_EXCLUDE := core/boot.c
 HOST_SRCS := $(filter-out $(HOST_EXCLUDE),$(GENERIC_SRCS)) $(wildcard arch/fake/*.c)
@@ -63,7 +65,7 @@ HOST_CFLAGS := -std=c11 -g -O1 -DRHENIUM_HOST $(WARNINGS) -Wno-missing-prototype
 	-Iinclude -Itests/unit -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(GENERIC_SRCS))
+TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(DRIVER_SRCS) $(GENERIC_SRCS))
 
 .PHONY: all run test unit system-test lint coverage fuzz fuzz-smoke debug clean setup \
 	format help tfa debug-command boot-cost
@@ -121,16 +123,23 @@ MEM ?= 512M
 VCPUS ?= 1
 HOST_MEM ?= 2G
 HYP_ARGS ?=
+# The physical disk's image, which the VMs' disk regions are parts of: created sparse
+# if absent, kept between runs. The default VM has DEVICES and virtio-blk on the first
+# DISK_SIZE of it (DISK= for a default VM without a disk).
+DISK ?= $(BUILD)/disk.img
+DISK_SIZE ?= 256M
+DEVICES ?= pl011,virtio-console,virtio-net
 RUN_VM = scripts/run-vm.sh --image $(BUILD)/rhenium.bin --kernel $(KERNEL) \
 	$(if $(INITRD),--initrd $(INITRD)) --bootargs "$(BOOTARGS)" --guest-mem $(MEM) \
 	--vcpus $(VCPUS) --smp $(SMP) --mem $(HOST_MEM) --workdir $(BUILD)/run \
+	--devices "$(DEVICES)" $(if $(DISK),--disk $(DISK) --disk-size $(DISK_SIZE)) \
 	$(if $(HYP_ARGS),--hyp-args "$(HYP_ARGS)")
 
 # Or the VMs of a manifest (docs/manifest.md): make run MANIFEST=manifests/two-linux.dts
 MANIFEST ?=
 RUN_MANIFEST = $(PYTHON) scripts/run-manifest.py --image $(BUILD)/rhenium.bin --smp $(SMP) \
 	--mem $(HOST_MEM) --workdir $(BUILD)/run --build $(BUILD) --cache $(CACHE) \
-	$(if $(HYP_ARGS),--hyp-args "$(HYP_ARGS)") $(MANIFEST)
+	$(if $(DISK),--disk $(DISK)) $(if $(HYP_ARGS),--hyp-args "$(HYP_ARGS)") $(MANIFEST)
 RUN = $(if $(MANIFEST),$(RUN_MANIFEST),$(RUN_VM))
 RUN_NEEDS_INITRAMFS = $(if $(or $(MANIFEST),$(filter $(BUILD)/initramfs.cpio.gz,$(INITRD))),initramfs)
 
@@ -197,20 +206,28 @@ boot-cost: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
 
 # ---------------------------------------------------------------- fuzzing
 FUZZ_SRCS := $(filter-out $(HOST_EXCLUDE),$(GENERIC_SRCS)) $(wildcard arch/fake/*.c)
-$(BUILD)/fuzz/fuzz_fdt: tests/fuzz/fuzz_fdt.c $(FUZZ_SRCS)
+FUZZ_TARGETS := fdt virtio
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	@$(FUZZ_CC) -std=c11 -g -O1 -DRHENIUM_HOST -Iinclude -fsanitize=fuzzer,address,undefined \
+	@$(FUZZ_CC) -std=c11 -g -O1 -DRHENIUM_HOST -Iinclude -Iarch/fake -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $^ -o $@
 
-fuzz: $(SETUP_STAMP) $(BUILD)/fuzz/fuzz_fdt $(DTS_FIXTURES)
-	@mkdir -p $(BUILD)/fuzz/corpus
+# Each target for FUZZ_SECONDS: the device-tree reader, then the guest-facing virtio devices.
+fuzz: $(SETUP_STAMP) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(DTS_FIXTURES)
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus-virtio
 	$(BUILD)/fuzz/fuzz_fdt -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-dict=tests/fuzz/fdt.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus/fdt
+	$(BUILD)/fuzz/fuzz_virtio -max_total_time=$(FUZZ_SECONDS) -max_len=4104 \
+		$(BUILD)/fuzz/corpus-virtio
 
 # A short run inside `make test` so the target never rots.
+# The log is kept whole, the summary shown; a build error or a crash still fails the target.
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15 2>&1 | tail -n 3
+	@mkdir -p $(BUILD)/fuzz
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 > $(BUILD)/fuzz/smoke.log 2>&1; \
+		status=$$?; grep -h '^Done' $(BUILD)/fuzz/smoke.log; \
+		[ $$status -eq 0 ] || tail -n 40 $(BUILD)/fuzz/smoke.log; exit $$status
 
 # ---------------------------------------------------------------- quality
 C_FILES = $(shell git ls-files '*.c' '*.h')
@@ -220,7 +237,7 @@ lint: $(SETUP_STAMP)
 	@echo "  CPPCHECK"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Iinclude -Iarch/$(ARCH)/include -DRHENIUM_HOST \
-		--suppress=missingIncludeSystem core lib vdev arch tests/unit
+		--suppress=missingIncludeSystem core lib vdev arch drivers tests/unit
 	@echo "  SHELLCHECK"
 	@shellcheck -x scripts/*.sh .ci/run
 	@echo "lint: ok"

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The boot sequence after the architecture has a console: page allocator,
- * the hypervisor's own address space, every CPU through PSCI CPU_ON, and a
- * banner that tests and users read to know the machine is healthy.
+ * the hypervisor's own address space, the physical disk, every CPU through
+ * PSCI CPU_ON, and a banner that tests and users read to know the machine is
+ * healthy.
  */
 #include <rhenium/arch.h>
 #include <rhenium/boot.h>
 #include <rhenium/bootargs.h>
+#include <rhenium/disk.h>
 #include <rhenium/format.h>
 #include <rhenium/hyp.h>
 #include <rhenium/log.h>
@@ -14,6 +16,7 @@
 #include <rhenium/panic.h>
 #include <rhenium/psci.h>
 #include <rhenium/string.h>
+#include <rhenium/virtio.h>
 
 /* How long a CPU may take from CPU_ON to reporting in, in microseconds. */
 #define BOOT_CPU_TIMEOUT_US 1000000
@@ -141,8 +144,123 @@ static void boot_print_platform(const struct boot_info *info)
 	for (unsigned int i = 0; i < plat->gicr_count; i++)
 		log_raw("  gicr     %#014llx-%#014llx\n", (unsigned long long)plat->gicr[i].base,
 			(unsigned long long)(plat->gicr[i].base + plat->gicr[i].size - 1));
+	if (plat->virtio_mmio_count) {
+		const struct platform_virtio_mmio *first = &plat->virtio_mmio[0];
+		const struct platform_virtio_mmio *last =
+			&plat->virtio_mmio[plat->virtio_mmio_count - 1];
+
+		log_raw("  virtio   %#014llx-%#014llx %u virtio-mmio transports\n",
+			(unsigned long long)first->base,
+			(unsigned long long)(last->base + last->size - 1), plat->virtio_mmio_count);
+	}
 	log_raw("  timer    intids: el2-phys %u, el1-phys %u, el1-virt %u\n",
 		plat->timer_hyp_phys_irq, plat->timer_phys_irq, plat->timer_virt_irq);
+}
+
+/*
+ * rhenium.selftest=disk: a round trip through the physical disk on its last
+ * SELFTEST_SECTORS sectors, which it overwrites. Each boot reads back what
+ * the previous one wrote there (a run number and a pattern derived from it),
+ * so two boots on the same image show that data reaches the image file.
+ */
+#define SELFTEST_SECTORS 8u
+#define SELFTEST_BYTES (SELFTEST_SECTORS * DISK_SECTOR_SIZE)
+#define SELFTEST_MAGIC "Rhenium disk selftest"
+
+static void boot_disk_pattern(uint8_t *buf, uint64_t run)
+{
+	for (uint32_t i = 0; i < SELFTEST_BYTES; i++)
+		buf[i] = (uint8_t)(i * 7u + run * 13u + (i >> 9));
+	memcpy(buf, SELFTEST_MAGIC, sizeof(SELFTEST_MAGIC));
+	memcpy(buf + 32, &run, sizeof(run));
+}
+
+/* The run number the buffer holds, 0 if it is not a selftest pattern at all. */
+static uint64_t boot_disk_pattern_run(const uint8_t *buf, uint8_t *scratch, bool *intact)
+{
+	uint64_t run;
+
+	*intact = false;
+	if (memcmp(buf, SELFTEST_MAGIC, sizeof(SELFTEST_MAGIC)) != 0)
+		return 0;
+	memcpy(&run, buf + 32, sizeof(run));
+	boot_disk_pattern(scratch, run);
+	*intact = memcmp(buf, scratch, SELFTEST_BYTES) == 0;
+	return run;
+}
+
+static const char *boot_disk_selftest_run(uint8_t *wr, uint8_t *rd, uint64_t *run, uint64_t *prev,
+					  bool *prev_intact)
+{
+	uint64_t first = disk_sectors() - SELFTEST_SECTORS;
+	/* Uneven pieces, one straddling a sector boundary, as a guest's buffers may be. */
+	struct disk_seg wsegs[] = {
+		{ mm_virt_to_phys(wr), 100 },
+		{ mm_virt_to_phys(wr) + 100, 1000 },
+		{ mm_virt_to_phys(wr) + 1100, SELFTEST_BYTES - 1100 },
+	};
+	struct disk_seg rseg = { mm_virt_to_phys(rd), SELFTEST_BYTES };
+	struct disk_seg over = { mm_virt_to_phys(rd), 2 * DISK_SECTOR_SIZE };
+	struct disk_req reqs[3];
+
+	reqs[0] = (struct disk_req){ DISK_READ, first, &rseg, 1, 0xff };
+	disk_submit(reqs, 1);
+	if (reqs[0].status != VIRTIO_BLK_S_OK)
+		return "reading the old contents failed";
+	*prev = boot_disk_pattern_run(rd, wr, prev_intact);
+	if (*prev && !*prev_intact)
+		return "the previous run's data did not read back intact";
+	*run = *prev + 1;
+
+	boot_disk_pattern(wr, *run);
+	memset(rd, 0, SELFTEST_BYTES);
+	reqs[0] = (struct disk_req){ DISK_WRITE, first, wsegs, ARRAY_SIZE(wsegs), 0xff };
+	reqs[1] = (struct disk_req){ DISK_FLUSH, 0, NULL, 0, 0xff };
+	disk_submit(reqs, 2);
+	if (reqs[0].status != VIRTIO_BLK_S_OK || reqs[1].status != VIRTIO_BLK_S_OK)
+		return "writing and flushing failed";
+
+	/* One good request between two that must never reach the device. */
+	reqs[0] = (struct disk_req){ DISK_READ, disk_sectors() - 1, &over, 1, 0xff };
+	reqs[1] = (struct disk_req){ DISK_READ, first, &rseg, 1, 0xff };
+	reqs[2] = (struct disk_req){ DISK_FLUSH, 0, &rseg, 1, 0xff };
+	disk_submit(reqs, 3);
+	if (reqs[0].status != VIRTIO_BLK_S_IOERR || reqs[2].status != VIRTIO_BLK_S_IOERR)
+		return "an invalid request was not refused";
+	if (reqs[1].status != VIRTIO_BLK_S_OK)
+		return "reading back failed";
+	if (memcmp(wr, rd, SELFTEST_BYTES) != 0)
+		return "the data read back differs from what was written";
+	return NULL;
+}
+
+static void boot_disk_selftest(void)
+{
+	paddr_t pages;
+	uint64_t run = 0, prev = 0;
+	bool prev_intact = false;
+	const char *why;
+
+	if (disk_sectors() < SELFTEST_SECTORS) {
+		LOG_ERROR("disk selftest: FAIL: %s", disk_present() ? "disk too small" : "no disk");
+		return;
+	}
+	pages = mm_alloc_zeroed_pages(2, 0);
+	if (!pages) {
+		LOG_ERROR("disk selftest: FAIL: out of memory");
+		return;
+	}
+	why = boot_disk_selftest_run(mm_phys_to_virt(pages), mm_phys_to_virt(pages + PAGE_SIZE),
+				     &run, &prev, &prev_intact);
+	mm_free_pages(pages, 2);
+	if (why)
+		LOG_ERROR("disk selftest: FAIL: %s", why);
+	else if (prev)
+		LOG_INFO("disk selftest: pass, run %llu, run %llu's data read back intact",
+			 (unsigned long long)run, (unsigned long long)prev);
+	else
+		LOG_INFO("disk selftest: pass, run %llu, no earlier run's data found",
+			 (unsigned long long)run);
 }
 
 /* Deliberate failures, so tests can see the reporting paths work. */
@@ -155,6 +273,8 @@ static void boot_selftest(const char *bootargs)
 		panic("selftest: panic requested on the command line");
 	} else if (bootargs_equals(bootargs, "selftest", "assert")) {
 		ASSERT(boot_cpu_count == 0);
+	} else if (bootargs_equals(bootargs, "selftest", "disk")) {
+		boot_disk_selftest();
 	}
 }
 
@@ -191,6 +311,8 @@ void core_boot(const struct boot_info *info)
 	LOG_INFO("MMU on: EL2 stage-1 identity map, caches enabled");
 
 	hyp_init_irqs(info);
+	/* Before any VM exists: their disk regions are checked against its size. */
+	disk_init(plat);
 	boot_order_cpus(plat);
 	boot_cpu_online[0] = 1;
 	online = boot_start_secondaries();

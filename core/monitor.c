@@ -122,6 +122,34 @@ static const char *const monitor_vcpu_state_names[] = {
 	[VCPU_STOPPED] = "stopped",
 };
 
+/* One line per virtio device: its traffic, and protocol errors (NEEDS_RESET episodes). */
+static void monitor_list_virtio(const struct vm *vm)
+{
+	if (vm->cfg.devices & VM_DEVICE_VIRTIO_CONSOLE)
+		monitor_printf("  virtio-console: out %llu bytes, in %llu bytes, errors %llu\n",
+			       (unsigned long long)vm->vcon.tx_bytes,
+			       (unsigned long long)vm->vcon.rx_bytes,
+			       (unsigned long long)vm->vcon.transport.stats.errors);
+	if (vm->cfg.devices & VM_DEVICE_VIRTIO_BLK)
+		monitor_printf("  virtio-blk: %llu reads (%llu KiB), %llu writes (%llu KiB), %llu "
+			       "flushes, %llu failed, errors %llu\n",
+			       (unsigned long long)vm->vblk.stats.reads,
+			       (unsigned long long)(vm->vblk.stats.read_bytes >> 10),
+			       (unsigned long long)vm->vblk.stats.writes,
+			       (unsigned long long)(vm->vblk.stats.written_bytes >> 10),
+			       (unsigned long long)vm->vblk.stats.flushes,
+			       (unsigned long long)vm->vblk.stats.errors,
+			       (unsigned long long)vm->vblk.transport.stats.errors);
+	if (vm->cfg.devices & VM_DEVICE_VIRTIO_NET)
+		monitor_printf("  virtio-net: tx %llu packets, rx %llu packets, dropped %llu tx "
+			       "%llu rx, errors %llu\n",
+			       (unsigned long long)vm->vnet.stats.tx_packets,
+			       (unsigned long long)vm->vnet.stats.rx_packets,
+			       (unsigned long long)vm->vnet.stats.tx_dropped,
+			       (unsigned long long)vm->vnet.stats.rx_dropped,
+			       (unsigned long long)vm->vnet.transport.stats.errors);
+}
+
 static void monitor_list(void)
 {
 	char line[200];
@@ -152,6 +180,7 @@ static void monitor_list(void)
 			monitor_printf("  vcpu%u %s%s: %s\n", c, monitor_vcpu_state_names[v->state],
 				       v->loaded ? ", loaded" : "", line);
 		}
+		monitor_list_virtio(vm);
 	}
 }
 

@@ -10,7 +10,7 @@
  *
  * Policy: anything we read must be consistent, or we stop with a message
  * naming the node and property; anything optional that is simply absent
- * (PL011, GIC, PSCI, timer, /chosen) leaves zeroes.
+ * (PL011, GIC, PSCI, timer, virtio-mmio transports, /chosen) leaves zeroes.
  */
 #include <rhenium/fdt.h>
 #include <rhenium/format.h>
@@ -32,6 +32,9 @@
 #define GIC_IRQ_TYPE_EPPI 3
 
 #define GIC_REDIST_STRIDE_ALIGN 0x10000u
+
+/* VIRTIO 1.2 4.2.2: registers up to 0x0fc, device configuration from 0x100. */
+#define VIRTIO_MMIO_MIN_SIZE 0x100u
 
 struct level {
 	int node;
@@ -591,6 +594,60 @@ static int add_timer(struct discover *d, int depth)
 	return PLATFORM_OK;
 }
 
+/*
+ * A transport is only a window: whether a device sits behind it (QEMU has 32,
+ * most empty) is read from its registers later, by whoever drives it.
+ */
+static int add_virtio_mmio(struct discover *d, int depth)
+{
+	struct platform_info *out = d->out;
+	struct platform_virtio_mmio *t;
+	struct fdt_prop reg;
+	struct irq_list irqs;
+	struct mem_range r;
+	uint32_t intid = 0;
+	int count;
+	int rc;
+
+	rc = read_reg(d, depth, true, &reg, &count);
+	if (rc)
+		return rc;
+	rc = reg_region(d, depth, &reg, 0, &r);
+	if (rc)
+		return rc;
+	if (r.size < VIRTIO_MMIO_MIN_SIZE)
+		return fail(d, PLATFORM_ERR_INVALID, d->path, "reg",
+			    "size 0x%llx is smaller than the 0x%x-byte register block",
+			    (unsigned long long)r.size, VIRTIO_MMIO_MIN_SIZE);
+	if (!IS_ALIGNED(r.base, 4))
+		return fail(d, PLATFORM_ERR_INVALID, d->path, "reg", "0x%llx is not 4-byte aligned",
+			    (unsigned long long)r.base);
+	for (unsigned int i = 0; i < out->virtio_mmio_count; i++) {
+		const struct platform_virtio_mmio *o = &out->virtio_mmio[i];
+
+		if (ranges_overlap(&r, &(struct mem_range){ o->base, o->size }))
+			return fail(d, PLATFORM_ERR_INVALID, d->path, "reg",
+				    "0x%llx overlaps the virtio-mmio transport at 0x%llx",
+				    (unsigned long long)r.base, (unsigned long long)o->base);
+	}
+	rc = read_irqs(d, d->lv[depth].node, &irqs);
+	if (rc)
+		return rc;
+	if (irqs.cells && irqs.count > 0) {
+		rc = irq_intid(d, &irqs, 0, &intid);
+		if (rc)
+			return rc;
+	}
+	if (out->virtio_mmio_count == PLATFORM_MAX_VIRTIO_MMIO)
+		return fail(d, PLATFORM_ERR_LIMIT, d->path, NULL,
+			    "more than %u virtio-mmio transports", PLATFORM_MAX_VIRTIO_MMIO);
+	t = &out->virtio_mmio[out->virtio_mmio_count++];
+	t->base = r.base;
+	t->size = r.size;
+	t->irq = intid;
+	return PLATFORM_OK;
+}
+
 /* --- Walk ------------------------------------------------------------------ */
 
 static int enter_node(struct discover *d, int node, int depth)
@@ -645,6 +702,8 @@ static int visit_node(struct discover *d, int depth)
 		return add_gic(d, depth);
 	if (is_compatible_any(fdt, node, timer_compatibles, ARRAY_SIZE(timer_compatibles)))
 		return add_timer(d, depth);
+	if (fdt_is_compatible(fdt, node, "virtio,mmio"))
+		return add_virtio_mmio(d, depth);
 	return PLATFORM_OK;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <rhenium/arch.h>
 #include <rhenium/console.h>
+#include <rhenium/disk.h>
+#include <rhenium/format.h>
 #include <rhenium/guest_dt.h>
 #include <rhenium/image.h>
 #include <rhenium/log.h>
@@ -148,6 +150,146 @@ static void vm_vgic_log(void *ctx, const char *msg)
 
 static const struct vgic_ops vm_vgic_ops = { vm_vgic_kick, vm_vgic_deactivate_hw, vm_vgic_log };
 
+/* ---- virtio devices ---- */
+
+static void *vm_ipa_to_va(const struct vm *vm, paddr_t ipa)
+{
+	return mm_phys_to_virt(vm->ram_pa + (ipa - vm->ram_ipa));
+}
+
+static bool vm_has(const struct vm *vm, uint32_t device)
+{
+	return vm->cfg.devices & device;
+}
+
+static void vm_virtio_set_irq(void *ctx, bool level)
+{
+	struct vm_irq_line *line = ctx;
+
+	vgic_set_line(&line->vm->vgic, 0, line->intid, level);
+}
+
+static void vm_virtio_console_output(void *ctx, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		monitor_vm_output(ctx, buf[i]);
+}
+
+static struct virtio_mmio *vm_virtio_transport(struct vm *vm, enum vm_virtio_slot slot)
+{
+	switch (slot) {
+	case VM_VIRTIO_CONSOLE:
+		return vm_has(vm, VM_DEVICE_VIRTIO_CONSOLE) ? &vm->vcon.transport : NULL;
+	case VM_VIRTIO_BLK:
+		return vm_has(vm, VM_DEVICE_VIRTIO_BLK) ? &vm->vblk.transport : NULL;
+	case VM_VIRTIO_NET:
+		return vm_has(vm, VM_DEVICE_VIRTIO_NET) ? &vm->vnet.transport : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The disk region must exist on the physical disk: checked here, where the disk is known. */
+static int vm_virtio_check_disk(const struct vm *vm)
+{
+	const struct vm_config *cfg = &vm->cfg;
+	uint64_t end = (cfg->disk_offset + cfg->disk_size) / DISK_SECTOR_SIZE;
+
+	if (!disk_present()) {
+		LOG_ERROR(
+			"%s: virtio-blk: there is no physical disk (QEMU: -drive file=...,if=none,"
+			"id=d -device virtio-blk-device,drive=d)",
+			cfg->name);
+		return -1;
+	}
+	if (end > disk_sectors()) {
+		LOG_ERROR("%s: virtio-blk: disk region 0x%llx+0x%llx ends past the disk (%llu MiB)",
+			  cfg->name, (unsigned long long)cfg->disk_offset,
+			  (unsigned long long)cfg->disk_size,
+			  (unsigned long long)(disk_sectors() * DISK_SECTOR_SIZE >> 20));
+		return -1;
+	}
+	return 0;
+}
+
+/* Once per VM: the devices keep their identity (switch port, disk region) across resets. */
+static int vm_virtio_create(struct vm *vm)
+{
+	const struct vm_config *cfg = &vm->cfg;
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	uint8_t mac[VSWITCH_ETH_ALEN] = { 0x02, 0x52, 0x48, 0x00, 0x00, 0x00 };
+
+	vm->guest_mem.ipa = vm->ram_ipa;
+	vm->guest_mem.size = vm->ram_size;
+	vm->guest_mem.va = vm_ipa_to_va(vm, vm->ram_ipa);
+	for (unsigned int slot = 0; slot < VM_VIRTIO_SLOTS; slot++) {
+		vm->virtio_irq[slot].vm = vm;
+		vm->virtio_irq[slot].intid = 32 + GUEST_VIRT_VIRTIO_SPI + slot;
+	}
+	if (vm_has(vm, VM_DEVICE_VIRTIO_CONSOLE))
+		virtio_console_init(&vm->vcon, cfg->name, &vm->guest_mem, vm_virtio_set_irq,
+				    &vm->virtio_irq[VM_VIRTIO_CONSOLE], vm_virtio_console_output,
+				    vm);
+	if (vm_has(vm, VM_DEVICE_VIRTIO_BLK)) {
+		if (vm_virtio_check_disk(vm))
+			return -1;
+		fmt_snprintf(id, sizeof(id), "rhenium-%s", cfg->name);
+		virtio_blk_init(&vm->vblk, cfg->name, &vm->guest_mem, vm->ram_pa,
+				cfg->disk_offset / DISK_SECTOR_SIZE,
+				cfg->disk_size / DISK_SECTOR_SIZE, id, vm_virtio_set_irq,
+				&vm->virtio_irq[VM_VIRTIO_BLK]);
+		LOG_INFO("%s: virtio-blk: %llu MiB at disk offset 0x%llx", cfg->name,
+			 (unsigned long long)(cfg->disk_size >> 20),
+			 (unsigned long long)cfg->disk_offset);
+	}
+	if (vm_has(vm, VM_DEVICE_VIRTIO_NET)) {
+		mac[5] = (uint8_t)(vm->id + 1);
+		if (virtio_net_init(&vm->vnet, cfg->name, &vm->guest_mem, mac, vm_virtio_set_irq,
+				    &vm->virtio_irq[VM_VIRTIO_NET])) {
+			LOG_ERROR("%s: virtio-net: the virtual switch has no port left", cfg->name);
+			return -1;
+		}
+		LOG_INFO("%s: virtio-net: MAC %02x:%02x:%02x:%02x:%02x:%02x on switch port %d",
+			 cfg->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], vm->vnet.port);
+	}
+	return 0;
+}
+
+/* Device reset and MMIO regions, on creation and every VM reset. */
+static int vm_virtio_init(struct vm *vm)
+{
+	for (unsigned int slot = 0; slot < VM_VIRTIO_SLOTS; slot++) {
+		struct virtio_mmio *t = vm_virtio_transport(vm, slot);
+
+		if (!t)
+			continue;
+		virtio_mmio_reset(t);
+		if (mmio_register(&vm->mmio, GUEST_VIRT_VIRTIO_BASE + slot * GUEST_VIRT_VIRTIO_SIZE,
+				  VIRTIO_MMIO_SIZE, t->dev->name, &virtio_mmio_ops, t))
+			return -1;
+	}
+	return 0;
+}
+
+static unsigned int vm_virtio_dt_devices(struct vm *vm, struct guest_dt_device *devs)
+{
+	unsigned int n = 0;
+
+	for (unsigned int slot = 0; slot < VM_VIRTIO_SLOTS; slot++) {
+		if (!vm_virtio_transport(vm, slot))
+			continue;
+		devs[n].name = "virtio_mmio";
+		devs[n].compatible = "virtio,mmio";
+		devs[n].base = GUEST_VIRT_VIRTIO_BASE + slot * GUEST_VIRT_VIRTIO_SIZE;
+		devs[n].size = GUEST_VIRT_VIRTIO_SIZE;
+		devs[n].spi = GUEST_VIRT_VIRTIO_SPI + slot;
+		/* Level, unlike QEMU's edge: the line follows InterruptStatus, so nothing is lost. */
+		devs[n].trigger = GUEST_DT_LEVEL_HIGH;
+		n++;
+	}
+	return n;
+}
+
 size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;
@@ -163,6 +305,25 @@ size_t vm_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* With uart_lock held (it serialises delivery): input to the guest's virtio console. */
+static void vm_console_poll_virtio(struct vm *vm)
+{
+	uint8_t buf[64];
+	size_t n = 0, taken;
+
+	spinlock_lock(&vm->console_lock);
+	while (n < sizeof(buf) && n < vm->input_count) {
+		buf[n] = vm->input[(vm->input_head + n) % sizeof(vm->input)];
+		n++;
+	}
+	spinlock_unlock(&vm->console_lock);
+	taken = virtio_console_receive(&vm->vcon, buf, n);
+	spinlock_lock(&vm->console_lock);
+	vm->input_head = (vm->input_head + taken) % sizeof(vm->input);
+	vm->input_count -= taken;
+	spinlock_unlock(&vm->console_lock);
+}
+
 void vm_console_poll(struct vm *vm)
 {
 	uint8_t buf[32];
@@ -172,6 +333,12 @@ void vm_console_poll(struct vm *vm)
 	if (!__atomic_load_n(&vm->input_count, __ATOMIC_RELAXED))
 		return;
 	spinlock_lock(&vm->uart_lock);
+	/* A VM with a virtio console reads its input there once its driver runs. */
+	if (vm_has(vm, VM_DEVICE_VIRTIO_CONSOLE) && virtio_console_ready(&vm->vcon)) {
+		vm_console_poll_virtio(vm);
+		spinlock_unlock(&vm->uart_lock);
+		return;
+	}
 	room = MIN(vpl011_rx_room(&vm->uart), sizeof(buf));
 	spinlock_lock(&vm->console_lock);
 	while (n < room && vm->input_count) {
@@ -187,11 +354,6 @@ void vm_console_poll(struct vm *vm)
 
 /* ---- memory and images ---- */
 
-static void *vm_ipa_to_va(const struct vm *vm, paddr_t ipa)
-{
-	return mm_phys_to_virt(vm->ram_pa + (ipa - vm->ram_ipa));
-}
-
 static int vm_load_images(struct vm *vm)
 {
 	const struct vm_config *cfg = &vm->cfg;
@@ -199,6 +361,7 @@ static int vm_load_images(struct vm *vm)
 	struct image_info img;
 	struct image_layout layout;
 	struct guest_dt_config dt = { 0 };
+	struct guest_dt_device devices[VM_VIRTIO_SLOTS];
 	char err[160];
 	size_t dt_size;
 	int ret;
@@ -236,6 +399,8 @@ static int vm_load_images(struct vm *vm)
 	dt.bootargs = cfg->bootargs[0] ? cfg->bootargs : NULL;
 	dt.initrd_start = layout.initrd_start;
 	dt.initrd_end = layout.initrd_end;
+	dt.devices = devices;
+	dt.device_count = vm_virtio_dt_devices(vm, devices);
 	ret = guest_dt_build(&dt, vm_dt_buffer, sizeof(vm_dt_buffer), &dt_size, err, sizeof(err));
 	if (ret != GUEST_DT_OK) {
 		LOG_ERROR("%s: device tree: %s", cfg->name, err);
@@ -283,6 +448,8 @@ static int vm_init_devices(struct vm *vm)
 	if (!ret)
 		ret = mmio_register(&vm->mmio, GUEST_VIRT_UART_BASE, VPL011_MMIO_SIZE, "pl011",
 				    &vm_uart_mmio_ops, vm);
+	if (!ret)
+		ret = vm_virtio_init(vm);
 	if (ret) {
 		LOG_ERROR("%s: cannot register the emulated devices (%d)", vm->cfg.name, ret);
 		return -1;
@@ -342,7 +509,7 @@ int vm_create(struct vm *vm, unsigned int id, const struct vm_config *cfg)
 		vm->vcpus[i].index = i;
 		vm->vcpus[i].mpidr = guest_dt_vcpu_mpidr(i);
 	}
-	if (vm_init_devices(vm) || vm_load_images(vm))
+	if (vm_virtio_create(vm) || vm_init_devices(vm) || vm_load_images(vm))
 		return -1;
 	vm_reset_vcpus(vm);
 	vm->state = VM_STATE_RUNNING;

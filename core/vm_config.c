@@ -3,8 +3,8 @@
  * The VM manifest as the hypervisor sees it: /chosen/<node> with compatible
  * "rhenium,vm" (format in include/rhenium/vm_config.h, docs/manifest.md).
  * Two passes: every node on its own, then the rules that involve several
- * nodes (names, image overlaps, the RAM budget). The first problem found is
- * reported as "/chosen/<node>: <property>: <what>".
+ * nodes (names, image overlaps, disk region overlaps, the RAM budget). The
+ * first problem found is reported as "/chosen/<node>: <property>: <what>".
  */
 #include <stdarg.h>
 
@@ -16,8 +16,9 @@
 #define VM_CONFIG_PAGE 4096ULL
 
 static const char *const vm_config_known_props[] = {
-	"compatible", "status",	     "phandle", "rhenium,name", "rhenium,kernel", "rhenium,initrd",
-	"bootargs",   "memory-size", "vcpus",	"cpus",		"devices",	  "autostart",
+	"compatible",	  "status",   "phandle",     "rhenium,name", "rhenium,kernel",
+	"rhenium,initrd", "bootargs", "memory-size", "vcpus",	     "cpus",
+	"devices",	  "disk",     "autostart",
 };
 
 static const struct {
@@ -227,6 +228,38 @@ static int vm_config_devices_prop(const struct fdt *fdt, int node, const char *n
 	return 0;
 }
 
+static int vm_config_disk(const struct fdt *fdt, int node, const char *name, struct vm_config *cfg,
+			  char *err, size_t err_len)
+{
+	bool blk = cfg->devices & VM_DEVICE_VIRTIO_BLK;
+	struct fdt_prop p;
+	int ret = fdt_get_prop(fdt, node, "disk", &p);
+
+	if (ret == FDT_ERR_NOTFOUND)
+		return blk ? vm_config_fail(err, err_len, name, "disk",
+					    "missing (devices has \"virtio-blk\")")
+			   : 0;
+	if (ret < 0 || p.len != 16)
+		return vm_config_fail(err, err_len, name, "disk",
+				      "must be two 64-bit cells <offset size>");
+	cfg->disk_offset = fdt_be64(p.data);
+	cfg->disk_size = fdt_be64(p.data + 8);
+	if (!cfg->disk_size)
+		return vm_config_fail(err, err_len, name, "disk", "size is zero");
+	if (cfg->disk_offset % VM_CONFIG_DISK_SECTOR || cfg->disk_size % VM_CONFIG_DISK_SECTOR)
+		return vm_config_fail(err, err_len, name, "disk",
+				      "offset and size must be multiples of %u bytes",
+				      (unsigned int)VM_CONFIG_DISK_SECTOR);
+	if (cfg->disk_size > ~0ULL - cfg->disk_offset)
+		return vm_config_fail(err, err_len, name, "disk",
+				      "offset + size does not fit in 64 bits");
+	/* A region nobody reads is more likely a typo in devices than intended. */
+	if (!blk)
+		return vm_config_fail(err, err_len, name, "disk",
+				      "given without \"virtio-blk\" in devices");
+	return 0;
+}
+
 static int vm_config_one(const struct fdt *fdt, int node, const char *name,
 			 const struct platform_info *plat, struct vm_config *cfg, char *err,
 			 size_t err_len)
@@ -283,6 +316,8 @@ static int vm_config_one(const struct fdt *fdt, int node, const char *name,
 	ret = vm_config_cpus(fdt, node, name, plat, cfg, err, err_len);
 	if (!ret)
 		ret = vm_config_devices_prop(fdt, node, name, cfg, err, err_len);
+	if (!ret)
+		ret = vm_config_disk(fdt, node, name, cfg, err, err_len);
 	if (ret)
 		return ret;
 
@@ -444,6 +479,17 @@ static int vm_config_check_all(const struct platform_info *plat,
 	}
 	if (vm_config_check_overlaps(r, n, err, err_len))
 		return -1;
+
+	/* The disk is shared storage: an overlap would let one VM read another's data. */
+	for (unsigned int i = 0; i < count; i++) {
+		for (unsigned int j = 0; j < i && cfgs[i].disk_size; j++) {
+			if (cfgs[j].disk_size &&
+			    vm_config_overlap(cfgs[i].disk_offset, cfgs[i].disk_size,
+					      cfgs[j].disk_offset, cfgs[j].disk_size))
+				return vm_config_fail(err, err_len, nodes[i], "disk",
+						      "overlaps the disk region of %s", nodes[j]);
+		}
+	}
 	return vm_config_check_memory(plat, r, n, cfgs, nodes, count, err, err_len);
 }
 

@@ -18,8 +18,12 @@ relative to the repository root. This script
      /chosen/<node> per VM with rhenium,kernel / rhenium,initrd =
      /bits/ 64 <address size> in place of the file properties and every other
      property copied byte for byte, and compiles it (workdir/boot.dtb),
-  4. runs QEMU: -kernel <image> -dtb boot.dtb and one
-     -device loader,file=...,addr=...,force-raw=on per image.
+  4. if any VM has a `disk = /bits/ 64 <offset size>` region, makes sure
+     the disk image file exists (created sparse if absent, never truncated
+     or overwritten) and is large enough for every region,
+  5. runs QEMU: -kernel <image> -dtb boot.dtb, one
+     -device loader,file=...,addr=...,force-raw=on per image, the virtio-mmio
+     transports as version 2, and the disk image as a virtio-blk device.
 
 Options (defaults as scripts/run-vm.sh):
   --image FILE     Rhenium raw image (build/rhenium.bin)
@@ -29,6 +33,10 @@ Options (defaults as scripts/run-vm.sh):
   --workdir DIR    where the generated files go (build/run)
   --build DIR      $BUILD ($RHENIUM_BUILD, else <root>/build)
   --cache DIR      $CACHE ($RHENIUM_CACHE, else <root>/.cache)
+  --disk FILE      the physical disk's image: the VMs' disk regions are parts
+                   of it ($BUILD/disk.img). Used only if a VM has a disk; if
+                   absent it is created sparse, max(offset + size) rounded up
+                   to 1 MiB
   --print-args     print the QEMU argument vector, one per line, and exit
   --verbose        say where each image goes (on stderr)
 
@@ -47,6 +55,7 @@ RAM_BASE = 0x40000000      # QEMU virt
 BLOCK = 2 << 20            # image alignment, and the guard at the top of RAM
 HYP_HEADROOM = 256 << 20   # below the images: Rhenium, its DTB, page tables
 DEFAULT_VM_MEM = 256 << 20  # VM_CONFIG_DEFAULT_MEM
+DISK_ROUND = 1 << 20       # a new disk image's size is rounded up to this
 MACHINE = "virt,gic-version=3,virtualization=on"
 FILE_PROPS = {"kernel-file": "rhenium,kernel", "initrd-file": "rhenium,initrd"}
 ROOT_PROPS = {"compatible", "model", "#address-cells", "#size-cells"}
@@ -146,6 +155,7 @@ class Vm:
         self.files = {}           # "kernel-file" -> absolute path
         self.addr = {}            # "kernel-file" -> load address
         self.mem = DEFAULT_VM_MEM
+        self.disk = None          # (offset, size) of its disk region, if any
 
 
 def read_manifest(dtb_path, variables):
@@ -185,6 +195,13 @@ def read_manifest(dtb_path, variables):
         mem = values.get("memory-size")
         if mem is not None and len(mem) in (4, 8):
             vm.mem = int.from_bytes(mem, "big")
+        # Only what sizing the disk image needs: Rhenium judges the rest, and
+        # a malformed region is left out here so that its message is Rhenium's.
+        disk = values.get("disk")
+        if disk is not None and len(disk) == 16:
+            offset, size = int.from_bytes(disk[:8], "big"), int.from_bytes(disk[8:], "big")
+            if size and offset + size < 1 << 63:
+                vm.disk = (offset, size)
         vms.append(vm)
     if not vms:
         raise ManifestError("no VM: the root node has no (enabled) child node")
@@ -209,6 +226,47 @@ def place(vms, host_bytes):
         raise ManifestError(
             f"host RAM of {mib(host_bytes)} is too small for {mib(vm_mem)} of VM memory plus "
             f"{mib(images)} of images (and {mib(HYP_HEADROOM)} for Rhenium): use --mem")
+
+
+# ---------------------------------------------------------------- the disk image
+
+def prepare_disk(path, vms):
+    """Creates the disk image if absent; refuses one too small for the regions.
+
+    An existing file is never truncated, extended or rewritten: it holds the
+    VMs' data from earlier runs.
+    """
+    regions = [vm for vm in vms if vm.disk]
+    if not regions:
+        return
+    last = max(regions, key=lambda vm: vm.disk[0] + vm.disk[1])
+    need = last.disk[0] + last.disk[1]
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        try:
+            with open(path, "rb") as f:
+                have = f.seek(0, os.SEEK_END)  # a regular file or a block device
+        except OSError as e:
+            raise ManifestError(f"disk image {path}: {e.strerror}") from e
+        if have < need:
+            raise ManifestError(
+                f"/{last.node}: disk: the region ends at {need} bytes ({mib(need)}), beyond the "
+                f"end of the disk image {path} ({have} bytes, {mib(have)}): use a larger "
+                "image, or remove it to have a new one created")
+        return
+    except OSError as e:
+        raise ManifestError(f"disk image {path}: {e.strerror}") from e
+    size = -(-need // DISK_ROUND) * DISK_ROUND
+    try:
+        os.ftruncate(fd, size)  # sparse: no blocks written
+    except OSError as e:
+        os.close(fd)
+        os.unlink(path)
+        raise ManifestError(f"disk image {path}: {e.strerror}") from e
+    os.close(fd)
+    print(f"{PROG}: created the disk image {path} ({mib(size)}, sparse)", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- writing the boot DTB
@@ -237,7 +295,11 @@ def vm_node_dts(vm):
             size = os.path.getsize(vm.files[p])
             lines.append(f"\t\t\t{FILE_PROPS[p]} = /bits/ 64 <0x{vm.addr[p]:x} 0x{size:x}>;")
             continue
-        text = dts_value(value)
+        if p == "disk" and len(value) == 16:  # the same bytes, written as in the manifest
+            text = (f"/bits/ 64 <0x{int.from_bytes(value[:8], 'big'):x} "
+                    f"0x{int.from_bytes(value[8:], 'big'):x}>")
+        else:
+            text = dts_value(value)
         lines.append(f"\t\t\t{p};" if text is None else f"\t\t\t{p} = {text};")
     lines.append("\t\t};")
     return "\n".join(lines)
@@ -277,13 +339,19 @@ def boot_dtb(args, vms, workdir):
 
 
 def qemu_args(args, vms, dtb):
+    # Rhenium drives QEMU's virtio-mmio transports as version 2 (VIRTIO 1.x)
+    # only; QEMU's default is the legacy version 1.
     out = ["-M", MACHINE, "-cpu", "max", "-m", args.mem, "-smp", str(args.smp), "-nographic",
-           "-kernel", args.image, "-dtb", dtb]
+           "-kernel", args.image, "-dtb", dtb, "-global", "virtio-mmio.force-legacy=false"]
     for vm in vms:
         for p in ("kernel-file", "initrd-file"):
             if p in vm.files:
                 f = vm.files[p].replace(",", ",,")  # QEMU option syntax
                 out += ["-device", f"loader,file={f},addr=0x{vm.addr[p]:x},force-raw=on"]
+    if any(vm.disk for vm in vms):
+        f = args.disk.replace(",", ",,")
+        out += ["-drive", f"file={f},format=raw,if=none,id=disk0,cache=writeback",
+                "-device", "virtio-blk-device,drive=disk0"]
     if args.hyp_args:
         out += ["-append", args.hyp_args]
     return out + args.extra
@@ -304,6 +372,7 @@ def main(argv):
     ap.add_argument("--build", default=os.environ.get("RHENIUM_BUILD", os.path.join(ROOT, "build")))
     ap.add_argument("--cache",
                     default=os.environ.get("RHENIUM_CACHE", os.path.join(ROOT, ".cache")))
+    ap.add_argument("--disk")
     ap.add_argument("--qemu", default=os.environ.get("QEMU", "qemu-system-aarch64"))
     ap.add_argument("--print-args", action="store_true")
     ap.add_argument("--verbose", action="store_true")
@@ -320,6 +389,7 @@ def main(argv):
         host_bytes = parse_size(args.mem, "M")
         variables = {"ROOT": ROOT, "BUILD": os.path.abspath(args.build),
                      "CACHE": os.path.abspath(args.cache)}
+        args.disk = os.path.abspath(args.disk or os.path.join(args.build, "disk.img"))
         workdir = args.workdir
         os.makedirs(workdir, exist_ok=True)
         run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", f"{workdir}/manifest.dtb",
@@ -327,6 +397,10 @@ def main(argv):
         try:
             vms = read_manifest(f"{workdir}/manifest.dtb", variables)
             place(vms, host_bytes)
+        except ManifestError as e:
+            raise ManifestError(f"{args.manifest}: {e}") from e
+        try:
+            prepare_disk(args.disk, vms)
         except ManifestError as e:
             raise ManifestError(f"{args.manifest}: {e}") from e
         dtb = boot_dtb(args, vms, workdir)
@@ -341,6 +415,9 @@ def main(argv):
                     size = os.path.getsize(vm.files[p])
                     print(f"{PROG}: /chosen/{vm.node}: {FILE_PROPS[p]} 0x{vm.addr[p]:x} "
                           f"({mib(size)}) <- {vm.files[p]}", file=sys.stderr)
+            if vm.disk:
+                print(f"{PROG}: /chosen/{vm.node}: disk 0x{vm.disk[0]:x} ({mib(vm.disk[1])}) "
+                      f"of {args.disk}", file=sys.stderr)
     argv_q = qemu_args(args, vms, dtb)
     if args.print_args:
         print("\n".join(argv_q))

@@ -14,12 +14,19 @@
 #     --smp N            physical CPUs (default 4)
 #     --mem SIZE         host RAM (default 2G)
 #     --hyp-args STR     Rhenium's own bootargs (rhenium.log=debug ...)
+#     --devices LIST     the VM's emulated devices, comma-separated (default pl011;
+#                        pl011, virtio-console, virtio-blk, virtio-net)
+#     --disk FILE        give the VM a disk: the region [0, --disk-size) of this
+#                        disk image (created sparse if absent, never truncated);
+#                        adds virtio-blk to the devices
+#     --disk-size SIZE   the VM's disk region, e.g. 256M (default 256M)
 #     --workdir DIR      where the manifest and generated DTBs go (default build/run)
 #     --print-args       print the QEMU argument vector, one per line, and exit
 set -euo pipefail
 
 image=build/rhenium.bin kernel='' initrd='' bootargs="console=ttyAMA0"
 guest_mem=512M vcpus=1 smp=4 mem=2G hyp_args='' workdir=build/run print=0
+devices=pl011 disk='' disk_size=256M
 extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -33,6 +40,9 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--hyp-args) hyp_args=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
+	--devices) devices=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
+	--disk-size) disk_size=$2; shift 2 ;;
 	--print-args) print=1; shift ;;
 	--) shift; extra=("$@"); break ;;
 	*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
@@ -57,6 +67,16 @@ to_bytes() {
 }
 guest_bytes=$(to_bytes "$guest_mem")
 
+# "a,b" -> "a", "b" (an empty list is an empty property: no devices).
+IFS=, read -r -a device_list <<<"$devices"
+if [ -n "$disk" ]; then
+	disk_bytes=$(to_bytes "$disk_size")
+	if [ "$disk_bytes" -le 0 ] || [ $((disk_bytes % 512)) != 0 ]; then
+		die "--disk-size $disk_size: must be a positive multiple of 512 bytes"
+	fi
+	case ",$devices," in *,virtio-blk,*) ;; *) device_list+=(virtio-blk) ;; esac
+fi
+
 # A device-tree source string: \ and " escaped; file names also $ (run-manifest.py expands $VAR).
 dts_string() {
 	local s=${1//\\/\\\\}
@@ -77,6 +97,14 @@ mkdir -p "$workdir"
 	printf '\t\tbootargs = %s;\n' "$(dts_string "$bootargs")"
 	printf '\t\tmemory-size = /bits/ 64 <0x%x>;\n' "$guest_bytes"
 	printf '\t\tvcpus = <%d>;\n' "$vcpus"
+	if [ ${#device_list[@]} = 0 ]; then
+		printf '\t\tdevices;\n'
+	else
+		printf '\t\tdevices = %s' "$(dts_string "${device_list[0]}")"
+		for d in "${device_list[@]:1}"; do printf ', %s' "$(dts_string "$d")"; done
+		printf ';\n'
+	fi
+	[ -z "$disk" ] || printf '\t\tdisk = /bits/ 64 <0x0 0x%x>;\n' "$disk_bytes"
 	printf '\t\tautostart;\n'
 	printf '\t};\n};\n'
 } >"$workdir/vm.dts"
@@ -85,5 +113,6 @@ python=${PYTHON:-/usr/bin/python3}
 [ -x "$python" ] || python=python3
 args=(--image "$image" --smp "$smp" --mem "$mem" --workdir "$workdir")
 [ -z "$hyp_args" ] || args+=(--hyp-args "$hyp_args")
+[ -z "$disk" ] || args+=(--disk "$disk")
 [ "$print" = 0 ] || args+=(--print-args)
 exec "$python" "$(dirname "$0")/run-manifest.py" "${args[@]}" "$workdir/vm.dts" -- "${extra[@]}"

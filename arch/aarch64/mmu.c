@@ -6,7 +6,8 @@
  *   - RAM: Normal write-back, read-write, execute-never;
  *   - the image by section: text read-only+executable, rodata read-only,
  *     data/bss/stacks read-write execute-never;
- *   - the MMIO Rhenium drives itself (console UART, GIC): Device-nGnRE, XN.
+ *   - the MMIO Rhenium drives itself (console UART, GIC, the virtio-mmio
+ *     transports where its own disk may sit): Device-nGnRE, XN.
  * SCTLR_EL2.WXN is set as a second line of defence, so no mapping can be
  * both writable and executable.
  */
@@ -190,6 +191,10 @@ int arch_mmu_init(const struct boot_info *info)
 		ret = mmu_map(plat->gicd.base, plat->gicd.size, MMU_DEVICE, 0, "GICD");
 	for (unsigned int i = 0; i < plat->gicr_count && !ret; i++)
 		ret = mmu_map(plat->gicr[i].base, plat->gicr[i].size, MMU_DEVICE, 0, "GICR");
+	/* Several transports share a page on QEMU: identical re-mappings are accepted. */
+	for (unsigned int i = 0; i < plat->virtio_mmio_count && !ret; i++)
+		ret = mmu_map(plat->virtio_mmio[i].base, plat->virtio_mmio[i].size, MMU_DEVICE, 0,
+			      "virtio-mmio");
 	if (ret)
 		return ret;
 

@@ -13,12 +13,20 @@
 #define PLATFORM_MAX_RESERVED 32
 #define PLATFORM_MAX_CPUS 64
 #define PLATFORM_MAX_GICR_REGIONS 8
+#define PLATFORM_MAX_VIRTIO_MMIO 32
 #define PLATFORM_BOOTARGS_MAX 512
 #define PLATFORM_PATH_MAX 128
 
 struct mem_range {
 	paddr_t base;
 	uint64_t size;
+};
+
+/* One "virtio,mmio" transport (VIRTIO 1.2 section 4.2); what sits behind it is read at run time. */
+struct platform_virtio_mmio {
+	paddr_t base;
+	uint64_t size; /* at least the 0x100-byte register block */
+	uint32_t irq;  /* GIC INTID, 0 if unknown */
 };
 
 enum psci_conduit {
@@ -55,6 +63,10 @@ struct platform_info {
 	uint32_t timer_virt_irq;
 	uint32_t timer_hyp_phys_irq;
 	uint32_t timer_hyp_virt_irq;
+
+	/* Available "virtio,mmio" nodes in device-tree order (QEMU virt: ascending addresses). */
+	struct platform_virtio_mmio virtio_mmio[PLATFORM_MAX_VIRTIO_MMIO];
+	unsigned int virtio_mmio_count;
 
 	char bootargs[PLATFORM_BOOTARGS_MAX];
 	char stdout_path[PLATFORM_PATH_MAX];

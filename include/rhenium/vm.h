@@ -8,6 +8,8 @@
  *   0x08000000  GICv3 distributor (64 KiB, emulated)
  *   0x080a0000  GICv3 redistributors (128 KiB per vCPU, emulated)
  *   0x09000000  PL011 UART (4 KiB, emulated), SPI 1 = INTID 33
+ *   0x0a000000  virtio-mmio transports, 0x200 apart, SPI 16 + n (those the VM has):
+ *               n = 0 console, 1 block (a region of the physical disk), 2 network
  *   0x40000000  RAM
  * Everything else is unmapped: an access is injected back as an external abort.
  */
@@ -19,12 +21,30 @@
 #include <rhenium/spinlock.h>
 #include <rhenium/vcpu.h>
 #include <rhenium/vgic.h>
+#include <rhenium/virtio_blk.h>
+#include <rhenium/virtio_console.h>
+#include <rhenium/virtio_net.h>
 #include <rhenium/vm_config.h>
 #include <rhenium/vpl011.h>
 
 #define VM_MAX_VCPUS VM_CONFIG_MAX_VCPUS
 #define VM_MAX 4
 #define VM_UART_INTID 33
+
+/* virtio-mmio transport slots of the guest map (guest_dt.h: GUEST_VIRT_VIRTIO_*). */
+enum vm_virtio_slot {
+	VM_VIRTIO_CONSOLE = 0,
+	VM_VIRTIO_BLK = 1,
+	VM_VIRTIO_NET = 2,
+	VM_VIRTIO_SLOTS = 3,
+};
+
+struct vm;
+/* What a virtio transport's set_irq needs to reach the vGIC. */
+struct vm_irq_line {
+	struct vm *vm;
+	uint32_t intid;
+};
 
 enum vm_state {
 	VM_STATE_NONE = 0,
@@ -49,6 +69,13 @@ struct vm {
 	struct vgic vgic;
 	struct vpl011 uart;
 	struct spinlock uart_lock;
+
+	/* virtio devices, those named by cfg.devices; all share one view of guest RAM. */
+	struct virtq_guest_mem guest_mem;
+	struct vm_irq_line virtio_irq[VM_VIRTIO_SLOTS];
+	struct virtio_console vcon;
+	struct virtio_blk vblk;
+	struct virtio_net vnet;
 
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	unsigned int vcpu_count;

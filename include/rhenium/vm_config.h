@@ -16,15 +16,16 @@
  *       vcpus = <2>;                                          optional (1)
  *       cpus = <0 1>;                                         optional (vCPU i on CPU i % n)
  *       devices = "pl011";                                    optional ("pl011")
+ *       disk = /bits/ 64 <0x0 0x10000000>;                    with "virtio-blk" only
  *       autostart;                                            optional (created stopped)
  *   };
  *
  * Only these properties (plus status and phandle) are allowed. Every value is
  * checked per node (types, ranges, images inside host RAM), then across
  * nodes: unique names, no two images overlapping each other or host memory
- * the caller already uses, and the sum of memory-size within the host RAM
- * that is left. Errors name the node and property:
- * "/chosen/vm@1: memory-size: 1 GiB is more than ...".
+ * the caller already uses, no two disk regions sharing a sector, and the sum
+ * of memory-size within the host RAM that is left. Errors name the node and
+ * property: "/chosen/vm@1: memory-size: 1 GiB is more than ...".
  */
 #ifndef RHENIUM_VM_CONFIG_H
 #define RHENIUM_VM_CONFIG_H
@@ -39,10 +40,12 @@
 #define VM_CONFIG_DEFAULT_MEM (256ULL << 20)
 #define VM_CONFIG_MIN_MEM (2ULL << 20)
 #define VM_CONFIG_MAX_HOST_RANGES 8
+#define VM_CONFIG_DISK_SECTOR 512ULL
 
 /*
- * Emulated devices ("devices" string list). All four names are accepted;
- * until the virtio-mmio devices exist the VM code ignores their bits.
+ * Emulated devices ("devices" string list). The virtio ones are virtio-mmio
+ * transports in the guest; "virtio-blk" is backed by the VM's disk region
+ * (the "disk" property), and a VM has one exactly when it has "virtio-blk".
  */
 enum vm_device {
 	VM_DEVICE_PL011 = 1u << 0,	    /* "pl011" */
@@ -67,6 +70,13 @@ struct vm_config {
 	/* Physical CPU (logical index: 0 = boot CPU) of each vCPU, [0..vcpus). */
 	unsigned int cpu_affinity[VM_CONFIG_MAX_VCPUS];
 	uint32_t devices; /* enum vm_device bits */
+	/*
+	 * The VM's part of the physical disk, in bytes ("disk"): sector-aligned,
+	 * disjoint from every other VM's. Whether the disk is that large is for
+	 * the disk driver to say at run time. disk_size 0: no disk.
+	 */
+	uint64_t disk_offset;
+	uint64_t disk_size;
 	bool autostart;
 };
 

@@ -7,7 +7,11 @@
 #               tests/guests/<name>.c, linked with tests/guests/runtime/;
 #               and build/guests/misbehave/<name>.bin for every
 #               tests/guests/misbehave/<name>.c (misbehaving guests that are
-#               not self-checking, so the guest tests do not pick them up)
+#               not self-checking, so the guest tests do not pick them up);
+#               and build/guests/virtio/<name>.bin for every
+#               tests/guests/virtio/<name>.c (self-checking, but only under
+#               Rhenium: they need its emulated virtio-mmio devices, which a
+#               bare QEMU virt does not have, so they are not native guests)
 #   initramfs   build/initramfs.cpio.gz (scripts/mkinitramfs.sh)
 #
 # Uses BUILD, CACHE, CROSS_COMPILE and SETUP_STAMP from the top Makefile when
@@ -29,7 +33,8 @@ GUEST_RUNTIME_OBJS := $(patsubst $(GUESTS_DIR)/runtime/%,$(GUEST_BUILD)/runtime/
 # Subpaths work with the pattern rules below: misbehave/spin.c ->
 # obj/misbehave/spin.o -> misbehave/spin.elf -> misbehave/spin.bin.
 MISBEHAVE_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/misbehave/*.c))))
-GUEST_NAMES_ALL := $(GUEST_NAMES) $(MISBEHAVE_NAMES:%=misbehave/%)
+VIRTIO_GUEST_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/virtio/*.c))))
+GUEST_NAMES_ALL := $(GUEST_NAMES) $(MISBEHAVE_NAMES:%=misbehave/%) $(VIRTIO_GUEST_NAMES:%=virtio/%)
 GUEST_BINS := $(GUEST_NAMES_ALL:%=$(GUEST_BUILD)/%.bin)
 
 # Freestanding EL1 code with the MMU off: no FP/SIMD, strict alignment
@@ -78,7 +83,7 @@ $(GUEST_BUILD)/%.bin: $(GUEST_BUILD)/%.elf
 
 # ---------------------------------------------------------------- initramfs
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
-INITRAMFS_INPUTS := scripts/mkinitramfs.sh $(shell find guest/initramfs -type f 2>/dev/null)
+INITRAMFS_INPUTS := scripts/mkinitramfs.sh scripts/guest-modules.py $(shell find guest/initramfs -type f 2>/dev/null)
 
 initramfs: $(INITRAMFS)
 

@@ -78,8 +78,14 @@ def virt_args(smp=1, mem="1G", append=None, virtualization=True, extra=()):
 
 
 def rhenium_vm_args(workdir, kernel, initrd=None, bootargs="console=ttyAMA0", smp=1, vcpus=1,
-                    guest_mem="512M", mem="2G", hyp_args=None, extra=()):
-    """QEMU arguments booting Rhenium with one VM, from scripts/run-vm.sh (what `make run` uses)."""
+                    guest_mem="512M", mem="2G", hyp_args=None, extra=(), devices=None,
+                    disk=None, disk_size=None):
+    """QEMU arguments booting Rhenium with one VM, from scripts/run-vm.sh (what `make run` uses).
+
+    devices: a list of device names (default: run-vm.sh's, "pl011"); disk: a
+    disk image path, giving the VM virtio-blk on its first disk_size bytes
+    (a size such as "64M"; default 256M), the file created if absent.
+    """
     import subprocess
     cmd = [str(ROOT / "scripts" / "run-vm.sh"), "--print-args", "--image", str(IMAGE),
            "--kernel", str(kernel), "--bootargs", bootargs, "--smp", str(smp),
@@ -89,12 +95,24 @@ def rhenium_vm_args(workdir, kernel, initrd=None, bootargs="console=ttyAMA0", sm
         cmd += ["--initrd", str(initrd)]
     if hyp_args:
         cmd += ["--hyp-args", hyp_args]
+    if devices is not None:
+        cmd += ["--devices", ",".join(devices)]
+    if disk is not None:
+        cmd += ["--disk", str(disk)]
+    if disk_size is not None:
+        cmd += ["--disk-size", str(disk_size)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return out.splitlines() + list(extra)
 
 
-def rhenium_manifest_args(workdir, manifest, smp=2, mem="2G", hyp_args=None, extra=()):
-    """QEMU arguments booting Rhenium with the VMs of a manifest (text or path)."""
+def rhenium_manifest_args(workdir, manifest, smp=2, mem="2G", hyp_args=None, extra=(),
+                          disk=None):
+    """QEMU arguments booting Rhenium with the VMs of a manifest (text or path).
+
+    If a VM has a disk region, the disk image is disk (default
+    <workdir>/disk.img, never the user's build/disk.img), created sparse if
+    absent and kept otherwise: pass a fresh path for an empty disk.
+    """
     import subprocess
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -108,13 +126,18 @@ def rhenium_manifest_args(workdir, manifest, smp=2, mem="2G", hyp_args=None, ext
            "--build", str(BUILD), "--cache", str(CACHE)]
     if hyp_args:
         cmd += ["--hyp-args", hyp_args]
+    cmd += ["--disk", str(disk if disk is not None else workdir / "disk.img")]
     out = subprocess.run(cmd + [str(path)], check=True, capture_output=True, text=True).stdout
     return out.splitlines() + list(extra)
 
 
 def manifest_vm(node, name, kernel, initrd=None, bootargs="console=ttyAMA0", mem_mib=256,
-                vcpus=1, cpus=None, autostart=True, extra=""):
-    """One VM node of a manifest, as device-tree source."""
+                vcpus=1, cpus=None, autostart=True, extra="", devices=None, disk=None):
+    """One VM node of a manifest, as device-tree source.
+
+    devices: a list of device names (None: the default, "pl011"; []: none);
+    disk: its region of the disk image, (offset, size) in bytes.
+    """
     lines = [f"\t{node} {{", '\t\tcompatible = "rhenium,vm";', f'\t\trhenium,name = "{name}";',
              f'\t\tkernel-file = "{kernel}";']
     if initrd:
@@ -123,6 +146,11 @@ def manifest_vm(node, name, kernel, initrd=None, bootargs="console=ttyAMA0", mem
               f"\t\tvcpus = <{vcpus}>;"]
     if cpus is not None:
         lines.append("\t\tcpus = <" + " ".join(str(c) for c in cpus) + ">;")
+    if devices is not None:
+        lines.append("\t\tdevices" + (" = " + ", ".join(f'"{d}"' for d in devices)
+                                        if devices else "") + ";")
+    if disk is not None:
+        lines.append(f"\t\tdisk = /bits/ 64 <{disk[0]:#x} {disk[1]:#x}>;")
     if autostart:
         lines.append("\t\tautostart;")
     if extra:
@@ -133,3 +161,22 @@ def manifest_vm(node, name, kernel, initrd=None, bootargs="console=ttyAMA0", mem
 
 def manifest(*vms):
     return "/dts-v1/;\n/ {\n\tcompatible = \"rhenium,manifest\";\n" + "\n".join(vms) + "\n};\n"
+
+
+# Every virtio device of a VM, for manifest_vm(devices=...).
+VIRTIO_DEVICES = ["pl011", "virtio-console", "virtio-blk", "virtio-net"]
+
+
+def disk_read(path, offset, length):
+    """length bytes of a disk image at offset (zeros past its end, as a sparse file reads)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    return data + bytes(length - len(data))
+
+
+def disk_write(path, offset, data):
+    """Writes data into an existing disk image at offset (e.g. to plant a pattern)."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)

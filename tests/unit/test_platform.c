@@ -143,9 +143,39 @@ TEST(platform_minimal_leaves_optional_devices_zero)
 	CHECK_EQ(info.gicd.size, 0);
 	CHECK_EQ(info.gicr_count, 0);
 	CHECK_EQ(info.timer_virt_irq, 0);
+	CHECK_EQ(info.virtio_mmio_count, 0);
 	CHECK(info.bootargs[0] == '\0' && info.stdout_path[0] == '\0');
 	CHECK_EQ(info.initrd_start, 0);
 	CHECK_EQ(info.initrd_end, 0);
+}
+
+static bool transport_is(const struct platform_virtio_mmio *t, uint64_t base, uint64_t size,
+			 uint32_t irq)
+{
+	if (t->base == base && t->size == size && t->irq == irq)
+		return true;
+	fprintf(stderr, "  transport 0x%llx+0x%llx intid %u, expected 0x%llx+0x%llx intid %u\n",
+		(unsigned long long)t->base, (unsigned long long)t->size, t->irq,
+		(unsigned long long)base, (unsigned long long)size, irq);
+	return false;
+}
+
+TEST(platform_virtio_mmio_transports)
+{
+	struct platform_info info;
+	char err[256];
+	int rc = discover_fixture("virtio-mmio.dtb", &info, err, sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "  %s\n", err);
+	REQUIRE(rc == PLATFORM_OK);
+	/* Document order; the disabled one is skipped, the one behind soc@ translated. */
+	CHECK_EQ(info.virtio_mmio_count, 4);
+	CHECK(transport_is(&info.virtio_mmio[0], 0x0a000000, 0x200, 32 + 16));
+	CHECK(transport_is(&info.virtio_mmio[1], 0x0c001000, 0x1000, 32 + 20));
+	/* No interrupts, or a controller that is not a GIC: the INTID is unknown. */
+	CHECK(transport_is(&info.virtio_mmio[2], 0x0a000400, 0x100, 0));
+	CHECK(transport_is(&info.virtio_mmio[3], 0x0a000600, 0x200, 0));
 }
 
 TEST(platform_uart_behind_non_gic_has_no_intid)
@@ -192,6 +222,10 @@ static void check_qemu_virt(const char *name, unsigned int ncpus, bool psci)
 	CHECK_EQ(info.timer_hyp_virt_irq, 28);
 	CHECK(strcmp(info.stdout_path, "/pl011@9000000") == 0);
 	CHECK_EQ(info.initrd_end, 0);
+	/* 32 transports from 0x0a000000, 0x200 apart, on SPIs 16.. (INTID 48..). */
+	CHECK_EQ(info.virtio_mmio_count, 32);
+	for (unsigned int i = 0; i < info.virtio_mmio_count; i++)
+		CHECK(transport_is(&info.virtio_mmio[i], 0x0a000000 + i * 0x200, 0x200, 48 + i));
 }
 
 TEST(platform_qemu_virt_smp1)
@@ -292,6 +326,20 @@ TEST(platform_rejects_inconsistent_trees)
 		  "/bus/serial@1000: reg: an ancestor bus has no ranges" },
 		{ "bad-ranges-outside.dtb", PLATFORM_ERR_INVALID,
 		  "/bus/serial@f800: reg: region at 0xf800 (size 0x1000) not covered" },
+		{ "bad-virtio-no-reg.dtb", PLATFORM_ERR_INVALID,
+		  "/virtio_mmio@a000000: reg: missing" },
+		{ "bad-virtio-reg-length.dtb", PLATFORM_ERR_INVALID,
+		  "/virtio_mmio@a000000: reg: length 12 not a multiple of 16" },
+		{ "bad-virtio-small.dtb", PLATFORM_ERR_INVALID,
+		  "/virtio_mmio@a000000: reg: size 0x80 is smaller than the 0x100-byte register "
+		  "block" },
+		{ "bad-virtio-misaligned.dtb", PLATFORM_ERR_INVALID,
+		  "/virtio_mmio@a000002: reg: 0xa000002 is not 4-byte aligned" },
+		{ "bad-virtio-overlap.dtb", PLATFORM_ERR_INVALID,
+		  "/virtio_mmio@a000100: reg: 0xa000100 overlaps the virtio-mmio transport at "
+		  "0xa000000" },
+		{ "bad-virtio-irq.dtb", PLATFORM_ERR_INVALID,
+		  "/virtio_mmio@a000000: interrupts: entry 0 has unknown type 5" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -647,4 +695,42 @@ TEST(platform_ranges_translation_errors)
 			test_fail(__FILE__, __LINE__, cases[i].msg);
 		}
 	}
+}
+
+static void add_virtio_mmio(struct dtb_builder *b, uint64_t base)
+{
+	const uint32_t reg[] = { (uint32_t)(base >> 32), (uint32_t)base, 0, 0x200 };
+	char name[32];
+
+	snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
+	db_begin(b, name);
+	db_prop_str(b, "compatible", "virtio,mmio");
+	db_prop_cells(b, "reg", reg, 4);
+	db_end(b);
+}
+
+TEST(platform_too_many_virtio_mmio_transports)
+{
+	struct dtb_builder b;
+	struct platform_info info;
+	char err[128];
+
+	db_init(&b);
+	db_minimal_platform_begin(&b);
+	for (uint64_t i = 0; i < PLATFORM_MAX_VIRTIO_MMIO; i++)
+		add_virtio_mmio(&b, 0x0a000000 + i * 0x200);
+	db_end(&b);
+	db_fdt_end(&b);
+	REQUIRE(discover_built(&b, &info, err, sizeof(err)) == PLATFORM_OK);
+	CHECK_EQ(info.virtio_mmio_count, PLATFORM_MAX_VIRTIO_MMIO);
+	CHECK_EQ(info.virtio_mmio[PLATFORM_MAX_VIRTIO_MMIO - 1].base, 0x0a003e00);
+
+	db_init(&b);
+	db_minimal_platform_begin(&b);
+	for (uint64_t i = 0; i <= PLATFORM_MAX_VIRTIO_MMIO; i++)
+		add_virtio_mmio(&b, 0x0a000000 + i * 0x200);
+	db_end(&b);
+	db_fdt_end(&b);
+	CHECK_EQ(discover_built(&b, &info, err, sizeof(err)), PLATFORM_ERR_LIMIT);
+	CHECK(strcmp(err, "/virtio_mmio@a004000: more than 32 virtio-mmio transports") == 0);
 }

@@ -46,6 +46,7 @@ TEST(vm_config_reads_every_property_and_skips_others)
 	CHECK_EQ(cfgs[0].cpu_affinity[0], 0);
 	CHECK_EQ(cfgs[0].cpu_affinity[1], 1);
 	CHECK_EQ(cfgs[0].devices, VM_DEVICE_PL011);
+	CHECK_EQ(cfgs[0].disk_size, 0);
 	CHECK(!cfgs[0].autostart);
 	CHECK(strcmp(cfgs[1].name, "vm@1") == 0);
 	CHECK_EQ(cfgs[1].initrd.size, 0);
@@ -87,6 +88,8 @@ TEST(vm_config_reads_a_multi_vm_manifest)
 	CHECK_EQ(cfgs[1].cpu_affinity[2], 1);
 	CHECK_EQ(cfgs[1].devices, VM_DEVICE_PL011 | VM_DEVICE_VIRTIO_CONSOLE |
 					  VM_DEVICE_VIRTIO_BLK | VM_DEVICE_VIRTIO_NET);
+	CHECK_EQ(cfgs[1].disk_offset, 0);
+	CHECK_EQ(cfgs[1].disk_size, 0x10000000);
 	CHECK(cfgs[1].autostart);
 
 	/* No unit address, status "okay", a phandle, 6 vCPUs on 4 CPUs, no devices. */
@@ -96,6 +99,34 @@ TEST(vm_config_reads_a_multi_vm_manifest)
 		CHECK_EQ(cfgs[2].cpu_affinity[i], i % 4);
 	CHECK_EQ(cfgs[2].devices, 0);
 	CHECK(!cfgs[2].autostart);
+	free(dtb);
+}
+
+TEST(vm_config_reads_disk_regions)
+{
+	struct platform_info plat;
+	struct vm_config cfgs[VM_CONFIG_MAX];
+	unsigned int count = 99;
+	char err[160] = "";
+	size_t len;
+	uint8_t *dtb = load_fixture("vm-disk.dtb", &len);
+
+	REQUIRE(dtb != NULL);
+	two_gig_platform(&plat);
+	if (vm_config_parse(dtb, len, &plat, cfgs, &count, err, sizeof(err)) != 0)
+		fprintf(stderr, "  %s\n", err);
+	REQUIRE(count == 4);
+	CHECK_EQ(cfgs[0].devices, VM_DEVICE_VIRTIO_BLK);
+	CHECK_EQ(cfgs[0].disk_offset, 0);
+	CHECK_EQ(cfgs[0].disk_size, 0x8000000);
+	CHECK_EQ(cfgs[1].disk_offset, 0);
+	CHECK_EQ(cfgs[1].disk_size, 0);
+	/* Adjacent to vm@0's region, one sector long. */
+	CHECK_EQ(cfgs[2].disk_offset, 0x8000000);
+	CHECK_EQ(cfgs[2].disk_size, 0x200);
+	CHECK_EQ(cfgs[3].devices, VM_DEVICE_VIRTIO_NET | VM_DEVICE_VIRTIO_BLK);
+	CHECK_EQ(cfgs[3].disk_offset, 0x1fffffe00ULL);
+	CHECK_EQ(cfgs[3].disk_size, 0x100000000ULL);
 	free(dtb);
 }
 
@@ -209,6 +240,26 @@ TEST(vm_config_rejects_overlapping_images)
 	two_gig_platform(&plat);
 	expect_error_on(&plat, hyp, 2, "vm-manifest.dtb",
 			"/chosen/vm@1: rhenium,initrd: overlaps the boot device tree");
+}
+
+TEST(vm_config_rejects_bad_disk_regions)
+{
+	expect_error("bad-vm-disk-cells.dtb",
+		     "/chosen/vm@0: disk: must be two 64-bit cells <offset size>");
+	expect_error("bad-vm-disk-size0.dtb", "/chosen/vm@0: disk: size is zero");
+	expect_error("bad-vm-disk-align.dtb",
+		     "/chosen/vm@0: disk: offset and size must be multiples of 512 bytes");
+	expect_error("bad-vm-disk-offset-align.dtb",
+		     "/chosen/vm@0: disk: offset and size must be multiples of 512 bytes");
+	expect_error("bad-vm-disk-wrap.dtb",
+		     "/chosen/vm@0: disk: offset + size does not fit in 64 bits");
+	expect_error("bad-vm-disk-no-blk.dtb",
+		     "/chosen/vm@0: disk: given without \"virtio-blk\" in devices");
+	expect_error("bad-vm-disk-missing.dtb",
+		     "/chosen/vm@0: disk: missing (devices has \"virtio-blk\")");
+	/* One VM reading another's sectors would break isolation. */
+	expect_error("bad-vm-disk-overlap.dtb",
+		     "/chosen/vm@2: disk: overlaps the disk region of vm@0");
 }
 
 TEST(vm_config_memory_must_fit_in_host_ram)

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The physical disk Rhenium owns: a virtio-blk device on the machine's own
+ * virtio-mmio bus (QEMU virt: -device virtio-blk-device), found through the
+ * boot device tree and driven by drivers/disk.c. Guests never see it; each
+ * VM's emulated virtio-blk (vdev/virtio_blk.c) is a window onto one region
+ * of it, and requests are translated and checked before they reach here.
+ *
+ * Data moves without copies: segments name host physical memory (a VM's RAM),
+ * which the device reads or writes directly (QEMU's DMA is cache coherent).
+ * The request header and status byte live in the driver's own memory, so a
+ * guest can never change a request after it was checked.
+ *
+ * Concurrency: disk_submit() may be called from any CPU at any time after
+ * disk_init(); requests are serialised on one lock and complete before it
+ * returns (the caller's CPU polls the used ring, for a bounded time: a device
+ * that stops answering is declared broken, and this and every later request
+ * fails with VIRTIO_BLK_S_IOERR instead of hanging the hypervisor).
+ *
+ * Host unit tests link arch/fake/fake_disk.c instead, a RAM disk with the same
+ * checks (and knobs in arch/fake/fake_arch.h). See docs/disk.md.
+ */
+#ifndef RHENIUM_DISK_H
+#define RHENIUM_DISK_H
+
+#include <rhenium/platform.h>
+#include <rhenium/types.h>
+
+#define DISK_SECTOR_SIZE 512u
+#define DISK_MAX_SEGS 128u /* per request; what the emulated devices may advertise */
+
+enum disk_op {
+	DISK_READ,  /* device -> memory */
+	DISK_WRITE, /* memory -> device */
+	DISK_FLUSH, /* everything written so far is on stable storage when it completes */
+};
+
+struct disk_seg {
+	paddr_t pa;
+	uint32_t len; /* a multiple of DISK_SECTOR_SIZE in total per request */
+};
+
+struct disk_req {
+	enum disk_op op;
+	uint64_t sector;
+	const struct disk_seg *segs; /* READ/WRITE: 1..DISK_MAX_SEGS; FLUSH: none */
+	unsigned int nsegs;
+	uint8_t status; /* out: VIRTIO_BLK_S_OK, _IOERR or _UNSUPP */
+};
+
+/*
+ * Looks for a virtio-blk device among the platform's virtio-mmio transports
+ * and initialises it. Returns 0 if a disk is ready, 1 if there is none (not
+ * an error), negative if one was found but could not be brought up (logged).
+ */
+int disk_init(const struct platform_info *plat);
+bool disk_present(void);
+/* Capacity in 512-byte sectors (0 if no disk). */
+uint64_t disk_sectors(void);
+/* True if the device offered VIRTIO_BLK_F_FLUSH, i.e. it has a volatile cache to flush. */
+bool disk_has_flush(void);
+/* True if the device is read-only (VIRTIO_BLK_F_RO): every WRITE fails with IOERR. */
+bool disk_read_only(void);
+/*
+ * Performs n requests (batched onto the device as far as its queue allows)
+ * and returns when all have completed, each with its status. A request
+ * beyond the capacity, whose length is 0 or not a multiple of the sector
+ * size, with no or too many segments (a FLUSH with any), a WRITE to a
+ * read-only disk, a segment outside RAM, or without a disk, fails with
+ * VIRTIO_BLK_S_IOERR without reaching the device. A FLUSH on a disk without
+ * a volatile cache completes at once with VIRTIO_BLK_S_OK.
+ *
+ * Order: requests of one call may be performed in any order, as on a real
+ * device, except that a FLUSH is only sent once every earlier request of
+ * the call has completed, so it covers them.
+ */
+void disk_submit(struct disk_req *reqs, unsigned int n);
+
+#endif
