@@ -203,7 +203,9 @@ static const char *boot_disk_selftest_run(uint8_t *wr, uint8_t *rd, uint64_t *ru
 	struct disk_seg over = { mm_virt_to_phys(rd), 2 * DISK_SECTOR_SIZE };
 	struct disk_req reqs[3];
 
-	reqs[0] = (struct disk_req){ DISK_READ, first, &rseg, 1, 0xff };
+	reqs[0] = (struct disk_req){
+		.op = DISK_READ, .sector = first, .segs = &rseg, .nsegs = 1, .status = 0xff
+	};
 	disk_submit(reqs, 1);
 	if (reqs[0].status != VIRTIO_BLK_S_OK)
 		return "reading the old contents failed";
@@ -214,16 +216,30 @@ static const char *boot_disk_selftest_run(uint8_t *wr, uint8_t *rd, uint64_t *ru
 
 	boot_disk_pattern(wr, *run);
 	memset(rd, 0, SELFTEST_BYTES);
-	reqs[0] = (struct disk_req){ DISK_WRITE, first, wsegs, ARRAY_SIZE(wsegs), 0xff };
-	reqs[1] = (struct disk_req){ DISK_FLUSH, 0, NULL, 0, 0xff };
+	reqs[0] = (struct disk_req){ .op = DISK_WRITE,
+				     .sector = first,
+				     .segs = wsegs,
+				     .nsegs = ARRAY_SIZE(wsegs),
+				     .status = 0xff };
+	reqs[1] = (struct disk_req){
+		.op = DISK_FLUSH, .sector = 0, .segs = NULL, .nsegs = 0, .status = 0xff
+	};
 	disk_submit(reqs, 2);
 	if (reqs[0].status != VIRTIO_BLK_S_OK || reqs[1].status != VIRTIO_BLK_S_OK)
 		return "writing and flushing failed";
 
 	/* One good request between two that must never reach the device. */
-	reqs[0] = (struct disk_req){ DISK_READ, disk_sectors() - 1, &over, 1, 0xff };
-	reqs[1] = (struct disk_req){ DISK_READ, first, &rseg, 1, 0xff };
-	reqs[2] = (struct disk_req){ DISK_FLUSH, 0, &rseg, 1, 0xff };
+	reqs[0] = (struct disk_req){ .op = DISK_READ,
+				     .sector = disk_sectors() - 1,
+				     .segs = &over,
+				     .nsegs = 1,
+				     .status = 0xff };
+	reqs[1] = (struct disk_req){
+		.op = DISK_READ, .sector = first, .segs = &rseg, .nsegs = 1, .status = 0xff
+	};
+	reqs[2] = (struct disk_req){
+		.op = DISK_FLUSH, .sector = 0, .segs = &rseg, .nsegs = 1, .status = 0xff
+	};
 	disk_submit(reqs, 3);
 	if (reqs[0].status != VIRTIO_BLK_S_IOERR || reqs[2].status != VIRTIO_BLK_S_IOERR)
 		return "an invalid request was not refused";

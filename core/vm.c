@@ -524,6 +524,9 @@ int vm_reset(struct vm *vm)
 {
 	LOG_INFO("%s: reset", vm->cfg.name);
 	vm->resets++;
+	/* A read still in flight would land in the freshly loaded images. */
+	if (vm_has(vm, VM_DEVICE_VIRTIO_BLK))
+		virtio_blk_quiesce(&vm->vblk);
 	if (vm_init_devices(vm) || vm_load_images(vm)) {
 		vm->state = VM_STATE_STOPPED;
 		return -1;

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The physical disk: a virtio-blk device behind one of the platform's
- * virtio-mmio transports, driven by polling (VIRTIO 1.2: 4.2 virtio over
- * MMIO, 2.7 split virtqueues, 5.2 block device). See docs/disk.md.
+ * virtio-mmio transports (VIRTIO 1.2: 4.2 virtio over MMIO, 2.7 split
+ * virtqueues, 5.2 block device), driven asynchronously: requests go onto the
+ * ring and the caller goes on; the device's interrupt reaps the used ring and
+ * completes them. See docs/disk.md.
  *
- * One queue, one lock. disk_submit() lays a batch of requests out in the
- * ring, notifies the device once and spins on the used ring until all have
- * completed, so the ring is empty whenever the lock is free; descriptors are
- * therefore handed out linearly from 0 and a request's head descriptor
- * doubles as its slot for the header and status byte.
+ * One queue, one lock. Free descriptors form a list threaded through the
+ * table's `next` fields; a device request's head descriptor doubles as its
+ * slot for the header and status byte. Requests that do not fit wait in a
+ * FIFO (in order: a FLUSH never overtakes the writes started before it), and
+ * a request cut into several device requests completes when its last part
+ * does.
  */
 #include <arch/sysreg.h>
 
 #include <rhenium/arch.h>
 #include <rhenium/disk.h>
 #include <rhenium/format.h>
+#include <rhenium/irq.h>
 #include <rhenium/log.h>
 #include <rhenium/mm.h>
 #include <rhenium/panic.h>
@@ -118,10 +122,14 @@ struct disk {
 
 	/* Under disk_lock. */
 	struct disk_req *inflight[DISK_QUEUE_MAX]; /* by head descriptor */
-	unsigned int inflight_count;
-	uint16_t desc_next; /* descriptors handed out since the ring was last empty */
-	uint16_t avail_idx; /* next free avail slot, published on notify */
-	uint16_t used_idx;  /* next used entry to consume */
+	unsigned int inflight_count;		   /* device requests on the ring */
+	uint16_t free_head;			   /* free descriptors, linked by .next */
+	unsigned int free_count;
+	uint16_t avail_idx;	    /* next free avail slot */
+	uint16_t used_idx;	    /* next used entry to consume */
+	struct disk_req *wait_head; /* not yet entirely on the ring, oldest first */
+	struct disk_req *wait_tail;
+	uint64_t last_progress; /* counter when the device last completed something */
 };
 
 static struct disk disk;
@@ -218,6 +226,8 @@ static void disk_ack_interrupt(void)
 		disk_reg_write(disk.regs, VIRTIO_MMIO_INTERRUPT_ACK, isr);
 }
 
+static bool disk_irq(uint32_t intid, void *ctx);
+
 /* --- Initialisation ------------------------------------------------------------ */
 
 /* Carves the queue's memory (2.7: desc 16-, avail 2-, used 4-byte aligned) out of zeroed pages. */
@@ -298,8 +308,12 @@ static const char *disk_setup(const struct platform_virtio_mmio *t)
 	if (!disk_alloc_ring(q))
 		return "no memory for its queue";
 
-	/* We poll; the device may skip interrupts altogether (2.7.7). */
-	disk.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	/* Every descriptor starts free. */
+	for (uint16_t i = 0; i < q; i++)
+		disk.desc[i].next = (uint16_t)(i + 1);
+	disk.free_head = 0;
+	disk.free_count = q;
+	disk.avail->flags = 0; /* completions arrive by interrupt */
 	disk_reg_write(base, VIRTIO_MMIO_QUEUE_NUM, q);
 	disk_reg_write(base, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)mm_virt_to_phys(disk.desc));
 	disk_reg_write(base, VIRTIO_MMIO_QUEUE_DESC_HIGH,
@@ -384,6 +398,12 @@ int disk_init(const struct platform_info *plat)
 		disk.ready = true;
 	}
 	if (disk.present) {
+		/* Completions come by interrupt, to the boot CPU (any CPU would do). */
+		if (disk.irq && irq_register(disk.irq, disk_irq, NULL) == 0)
+			arch_irq_enable(disk.irq);
+		else
+			LOG_WARN("disk: no interrupt (intid %u): completions only when polled",
+				 disk.irq);
 		disk_log_ready();
 		return 0;
 	}
@@ -455,195 +475,331 @@ static bool disk_segs_allowed(const struct disk_req *r)
 	return true;
 }
 
-/* Stops the device for good and fails everything in flight. */
-static void disk_break(const char *why)
+/* Requests whose done() is due, collected under the lock and called after it. */
+struct disk_done_list {
+	struct disk_req *head;
+};
+
+static void disk_done_add(struct disk_done_list *list, struct disk_req *r)
 {
-	unsigned int failed = disk.inflight_count;
+	r->next_waiting = list->head;
+	list->head = r;
+}
+
+static void disk_done_run(struct disk_done_list *list)
+{
+	while (list->head) {
+		struct disk_req *r = list->head;
+
+		list->head = r->next_waiting;
+		r->next_waiting = NULL;
+		r->done(r);
+	}
+}
+
+/* Stops the device for good and fails everything in flight or waiting. */
+static void disk_break(const char *why, struct disk_done_list *list)
+{
+	unsigned int failed = 0;
 
 	disk.ready = false;
 	/* A reset device no longer touches the ring or the requests' memory (2.4). */
 	if (!disk_reset(disk.regs))
 		LOG_ERROR("disk: the device does not complete a reset either");
 	for (unsigned int i = 0; i < disk.qsize; i++) {
-		if (disk.inflight[i])
-			disk.inflight[i]->status = VIRTIO_BLK_S_IOERR;
+		struct disk_req *r = disk.inflight[i];
+
 		disk.inflight[i] = NULL;
+		if (!r || !r->parts)
+			continue;
+		r->parts = 0;
+		r->status = VIRTIO_BLK_S_IOERR;
+		/* One still waiting to place its rest is failed below, with the waiting ones. */
+		if (r->placed) {
+			disk_done_add(list, r);
+			failed++;
+		}
 	}
+	while (disk.wait_head) {
+		struct disk_req *r = disk.wait_head;
+
+		disk.wait_head = r->next_waiting;
+		r->status = VIRTIO_BLK_S_IOERR;
+		r->placed = true;
+		disk_done_add(list, r);
+		failed++;
+	}
+	disk.wait_tail = NULL;
 	disk.inflight_count = 0;
-	disk.desc_next = 0;
 	LOG_ERROR("disk: %s; %u request(s) failed, the disk is out of service until reboot", why,
 		  failed);
 }
 
-static void disk_complete(const struct virtq_used_elem *e)
+static uint16_t disk_alloc_desc(void)
+{
+	uint16_t i = disk.free_head;
+
+	disk.free_head = disk.desc[i].next;
+	disk.free_count--;
+	return i;
+}
+
+/* Returns a chain to the free list (our own table: the device does not write it). */
+static void disk_free_chain(uint16_t head)
+{
+	uint16_t i = head;
+
+	for (;;) {
+		uint16_t next = disk.desc[i].next;
+		bool more = disk.desc[i].flags & VIRTQ_DESC_F_NEXT;
+
+		disk.desc[i].next = disk.free_head;
+		disk.free_head = i;
+		disk.free_count++;
+		if (!more)
+			break;
+		i = next;
+	}
+}
+
+static void disk_complete(const struct virtq_used_elem *e, struct disk_done_list *list)
 {
 	uint32_t id = e->id;
 	struct disk_req *r = id < disk.qsize ? disk.inflight[id] : NULL;
 	uint8_t status;
 
 	if (!r) {
-		disk_break("the device completed a request it was not given");
+		disk_break("the device completed a request it was not given", list);
 		return;
 	}
 	status = disk.slots[id].status;
 	disk.inflight[id] = NULL;
 	disk.inflight_count--;
+	disk_free_chain((uint16_t)id);
 	/* A request cut into several device requests fails if any part does. */
 	if (status != VIRTIO_BLK_S_OK && r->status == VIRTIO_BLK_S_OK)
 		r->status =
 			status == VIRTIO_BLK_S_UNSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
-}
-
-/* Hands everything queued to the device and waits until it has all come back. */
-static void disk_drain(void)
-{
-	uint64_t start, limit;
-
-	if (!disk.inflight_count) {
-		disk.desc_next = 0;
-		return;
-	}
-	/* 2.7.13: ring entries before the index, the index before the notification. */
-	__atomic_store_n(&disk.avail->idx, disk.avail_idx, __ATOMIC_RELEASE);
-	disk_reg_write(disk.regs, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-
-	start = arch_counter_read();
-	limit = disk_ticks(DISK_TIMEOUT_S * 1000);
-	while (disk.inflight_count) {
-		/* Acquire: the used entries and status bytes are read after the index. */
-		uint16_t idx = __atomic_load_n(&disk.used->idx, __ATOMIC_ACQUIRE);
-
-		if (idx == disk.used_idx) {
-			if (arch_counter_read() - start > limit) {
-				disk_break(disk_timeout_msg);
-				return;
-			}
-			arch_cpu_relax();
-			continue;
-		}
-		if ((uint16_t)(idx - disk.used_idx) > disk.inflight_count) {
-			disk_break("the device completed more requests than it was given");
-			return;
-		}
-		/* The bound is on silence, not on the batch: a big batch may take a while. */
-		start = arch_counter_read();
-		while (disk.used_idx != idx) {
-			disk_complete(&disk.used->ring[disk.used_idx % disk.qsize]);
-			if (!disk.ready)
-				return;
-			disk.used_idx++;
-		}
-	}
-	disk_ack_interrupt();
-	disk.desc_next = 0;
-}
-
-static void disk_set_desc(uint16_t i, paddr_t pa, uint32_t len, uint16_t flags)
-{
-	struct virtq_desc *d = &disk.desc[i];
-
-	d->addr = pa;
-	d->len = len;
-	d->flags = flags;
-	d->next = (flags & VIRTQ_DESC_F_NEXT) ? (uint16_t)(i + 1) : 0;
+	if (--r->parts == 0 && r->placed)
+		disk_done_add(list, r);
 }
 
 /*
  * Adds one device request: the header, `pieces` data descriptors carrying
- * `bytes` from the cursor, and the status byte. The caller made room.
+ * `bytes` from the request's cursor, and the status byte. The caller made room.
  */
-static void disk_add(struct disk_req *r, uint32_t type, struct disk_req_cursor *c, uint64_t bytes,
-		     unsigned int pieces)
+static void disk_add(struct disk_req *r, uint32_t type, uint64_t bytes, unsigned int pieces)
 {
-	uint16_t head = disk.desc_next;
-	uint16_t d = head;
+	uint16_t head = disk_alloc_desc(), d = head;
 	struct disk_slot *slot = &disk.slots[head];
-	uint16_t data_flags = VIRTQ_DESC_F_NEXT | (r->op == DISK_READ ? VIRTQ_DESC_F_WRITE : 0);
+	uint16_t data_flags = r->op == DISK_READ ? VIRTQ_DESC_F_WRITE : 0;
 	uint64_t placed = 0;
 
 	slot->hdr.type = type;
 	slot->hdr.reserved = 0;
-	slot->hdr.sector = type == VIRTIO_BLK_T_FLUSH ? 0 : r->sector + c->pos / DISK_SECTOR_SIZE;
+	slot->hdr.sector =
+		type == VIRTIO_BLK_T_FLUSH ? 0 : r->sector + r->cursor.pos / DISK_SECTOR_SIZE;
 	slot->status = DISK_STATUS_PENDING;
-	disk_set_desc(d++, mm_virt_to_phys(&slot->hdr), sizeof(slot->hdr), VIRTQ_DESC_F_NEXT);
+	disk.desc[d].addr = mm_virt_to_phys(&slot->hdr);
+	disk.desc[d].len = sizeof(slot->hdr);
+	disk.desc[d].flags = VIRTQ_DESC_F_NEXT;
 	for (unsigned int k = 0; k < pieces; k++) {
+		uint16_t next = disk_alloc_desc();
 		paddr_t pa = 0;
-		uint32_t len = disk_req_piece(r, c, disk.size_max, bytes - placed, &pa);
+		uint32_t len = disk_req_piece(r, &r->cursor, disk.size_max, bytes - placed, &pa);
 
-		disk_set_desc(d++, pa, len, data_flags);
+		disk.desc[d].next = next;
+		d = next;
+		disk.desc[d].addr = pa;
+		disk.desc[d].len = len;
+		disk.desc[d].flags = data_flags | VIRTQ_DESC_F_NEXT;
 		placed += len;
 	}
+	disk.desc[d].next = disk_alloc_desc();
+	d = disk.desc[d].next;
 	/* The planner and the placement walk the same segments: they cannot disagree. */
 	ASSERT(placed == bytes);
-	disk_set_desc(d++, mm_virt_to_phys(&slot->status), 1, VIRTQ_DESC_F_WRITE);
+	disk.desc[d].addr = mm_virt_to_phys(&slot->status);
+	disk.desc[d].len = 1;
+	disk.desc[d].flags = VIRTQ_DESC_F_WRITE;
 
-	disk.desc_next = d;
 	disk.inflight[head] = r;
 	disk.inflight_count++;
+	r->parts++;
 	disk.avail->ring[disk.avail_idx % disk.qsize] = head;
 	disk.avail_idx++;
 }
 
-/* Room for a chain of n descriptors, emptying the ring first if needed; false if broken. */
-static bool disk_make_room(unsigned int n)
+/*
+ * Moves waiting requests onto the ring, oldest first, as far as free
+ * descriptors allow, and notifies the device if anything was added.
+ */
+static void disk_place_waiting(struct disk_done_list *list)
 {
-	if (disk.desc_next + n > disk.qsize)
-		disk_drain();
-	return disk.ready;
+	bool added = false, was_idle = disk.inflight_count == 0;
+
+	while (disk.ready && disk.wait_head) {
+		struct disk_req *r = disk.wait_head;
+
+		if (r->op == DISK_FLUSH) {
+			if (disk.free_count < 2)
+				break;
+			disk_add(r, VIRTIO_BLK_T_FLUSH, 0, 0);
+			added = true;
+		}
+		while (r->op != DISK_FLUSH && r->cursor.pos < r->bytes) {
+			unsigned int pieces;
+			uint64_t chunk = disk_req_chunk(r, &r->cursor, disk.max_pieces,
+							disk.size_max, &pieces);
+
+			if (chunk == 0) {
+				LOG_WARN("disk: request at sector %llu has segments too small for "
+					 "the device's limits",
+					 (unsigned long long)r->sector);
+				r->status = VIRTIO_BLK_S_IOERR;
+				break;
+			}
+			if (disk.free_count < pieces + 2)
+				goto out;
+			disk_add(r, r->op == DISK_READ ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT, chunk,
+				 pieces);
+			added = true;
+		}
+		r->placed = true;
+		disk.wait_head = r->next_waiting;
+		if (!disk.wait_head)
+			disk.wait_tail = NULL;
+		r->next_waiting = NULL;
+		if (!r->parts)
+			disk_done_add(list, r);
+	}
+out:
+	if (added) {
+		/* Silence is counted from when the device was last given work or answered. */
+		if (was_idle)
+			disk.last_progress = arch_counter_read();
+		/* 2.7.13: ring entries before the index, the index before the notification. */
+		__atomic_store_n(&disk.avail->idx, disk.avail_idx, __ATOMIC_RELEASE);
+		disk_reg_write(disk.regs, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	}
 }
 
-static void disk_queue(struct disk_req *r)
+/* Collects completions; declares the device broken if it has been silent too long. */
+static void disk_reap(struct disk_done_list *list)
 {
-	struct disk_req_cursor c = { 0 };
+	/* Acquire: the used entries and status bytes are read after the index. */
+	uint16_t idx = __atomic_load_n(&disk.used->idx, __ATOMIC_ACQUIRE);
+
+	if ((uint16_t)(idx - disk.used_idx) > disk.inflight_count) {
+		disk_break("the device completed more requests than it was given", list);
+		return;
+	}
+	if (idx != disk.used_idx)
+		disk.last_progress = arch_counter_read();
+	while (disk.ready && disk.used_idx != idx) {
+		disk_complete(&disk.used->ring[disk.used_idx % disk.qsize], list);
+		disk.used_idx++;
+	}
+	/* The bound is on silence, not on the amount queued: a big queue may take a while. */
+	if (disk.ready && disk.inflight_count &&
+	    arch_counter_read() - disk.last_progress > disk_ticks(DISK_TIMEOUT_S * 1000))
+		disk_break(disk_timeout_msg, list);
+}
+
+void disk_poll(void)
+{
+	struct disk_done_list list = { NULL };
+
+	spinlock_lock(&disk_lock);
+	if (disk.ready) {
+		disk_reap(&list);
+		disk_place_waiting(&list);
+	}
+	spinlock_unlock(&disk_lock);
+	disk_done_run(&list);
+}
+
+static bool disk_irq(uint32_t intid, void *ctx)
+{
+	(void)intid;
+	(void)ctx;
+	/* Level-triggered: acknowledge at the device before the GIC deactivates the line. */
+	disk_ack_interrupt();
+	disk_poll();
+	return true;
+}
+
+bool disk_start(struct disk_req *r)
+{
+	struct disk_done_list list = { NULL };
 	uint64_t bytes = 0;
 	uint8_t status = disk.ready ? disk_req_check(r, disk.sectors, &bytes) : VIRTIO_BLK_S_IOERR;
+	bool queued = false;
 
 	if (status == VIRTIO_BLK_S_OK && r->op == DISK_WRITE && disk.read_only)
 		status = VIRTIO_BLK_S_IOERR;
 	if (status == VIRTIO_BLK_S_OK && !disk_segs_allowed(r))
 		status = VIRTIO_BLK_S_IOERR;
 	r->status = status;
-	if (status != VIRTIO_BLK_S_OK)
-		return;
+	/* Without a volatile cache every completed write is already stable. */
+	if (status != VIRTIO_BLK_S_OK || (r->op == DISK_FLUSH && !disk.flush))
+		return false;
 
-	if (r->op == DISK_FLUSH) {
-		/* Without a volatile cache every completed write is already stable. */
-		if (!disk.flush)
-			return;
-		/* 5.2.6: a flush covers the writes that completed before it was sent. */
-		disk_drain();
-		if (disk.ready)
-			disk_add(r, VIRTIO_BLK_T_FLUSH, &c, 0, 0);
+	r->bytes = bytes;
+	r->cursor = (struct disk_req_cursor){ 0 };
+	r->parts = 0;
+	r->placed = false;
+	r->next_waiting = NULL;
+	spinlock_lock(&disk_lock);
+	if (disk.ready) {
+		if (disk.wait_tail)
+			disk.wait_tail->next_waiting = r;
 		else
-			r->status = VIRTIO_BLK_S_IOERR;
-		return;
+			disk.wait_head = r;
+		disk.wait_tail = r;
+		queued = true;
+		disk_place_waiting(&list);
+	} else {
+		r->status = VIRTIO_BLK_S_IOERR;
 	}
-	while (c.pos < bytes) {
-		unsigned int pieces;
-		uint64_t chunk = disk_req_chunk(r, &c, disk.max_pieces, disk.size_max, &pieces);
+	spinlock_unlock(&disk_lock);
+	/* Ours may be on the list already (failed while placing): it then completes now. */
+	for (struct disk_req **p = &list.head; *p; p = &(*p)->next_waiting) {
+		if (*p == r) {
+			*p = r->next_waiting;
+			r->next_waiting = NULL;
+			queued = false;
+			break;
+		}
+	}
+	disk_done_run(&list);
+	return queued;
+}
 
-		if (chunk == 0) {
-			LOG_WARN("disk: request at sector %llu has segments too small for the "
-				 "device's limits",
-				 (unsigned long long)r->sector);
-			r->status = VIRTIO_BLK_S_IOERR;
-			return;
-		}
-		if (!disk_make_room(pieces + 2)) {
-			r->status = VIRTIO_BLK_S_IOERR;
-			return;
-		}
-		disk_add(r, r->op == DISK_READ ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT, &c, chunk,
-			 pieces);
-	}
+static void disk_sync_done(struct disk_req *r)
+{
+	__atomic_fetch_sub((unsigned int *)r->ctx, 1, __ATOMIC_RELEASE);
 }
 
 void disk_submit(struct disk_req *reqs, unsigned int n)
 {
-	spinlock_lock(&disk_lock);
-	for (unsigned int i = 0; i < n; i++)
-		disk_queue(&reqs[i]);
-	if (disk.ready)
-		disk_drain();
-	spinlock_unlock(&disk_lock);
+	unsigned int remaining = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		/* A FLUSH covers what completed before it: let the earlier ones finish. */
+		while (reqs[i].op == DISK_FLUSH && __atomic_load_n(&remaining, __ATOMIC_ACQUIRE)) {
+			disk_poll();
+			arch_cpu_relax();
+		}
+		reqs[i].done = disk_sync_done;
+		reqs[i].ctx = &remaining;
+		__atomic_fetch_add(&remaining, 1, __ATOMIC_RELAXED);
+		if (!disk_start(&reqs[i]))
+			__atomic_fetch_sub(&remaining, 1, __ATOMIC_RELAXED);
+	}
+	/* disk_poll() ends in a completion or, after DISK_TIMEOUT_S of silence, a failure. */
+	while (__atomic_load_n(&remaining, __ATOMIC_ACQUIRE)) {
+		disk_poll();
+		arch_cpu_relax();
+	}
 }

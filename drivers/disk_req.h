@@ -48,13 +48,6 @@ static inline uint8_t disk_req_check(const struct disk_req *r, uint64_t sectors,
 	return VIRTIO_BLK_S_OK;
 }
 
-/* How far a request has been placed onto device requests. */
-struct disk_req_cursor {
-	unsigned int seg; /* current segment */
-	uint32_t off;	  /* bytes of it already placed */
-	uint64_t pos; /* bytes of the request already placed (a sector multiple between chunks) */
-};
-
 /*
  * The next piece of data at the cursor: at most `max` bytes (0: no limit)
  * and at most `left`, never crossing a segment. Empty segments are skipped.

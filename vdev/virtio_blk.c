@@ -84,14 +84,14 @@ static int virtio_blk_map_data(const struct virtio_blk *blk, const struct virtq_
 	return count;
 }
 
-/* Fills req for a READ or WRITE; returns a VIRTIO_BLK_S_* status if it must not reach the disk. */
+/* Fills the slot for a READ or WRITE; returns a VIRTIO_BLK_S_* status if it must not reach the disk. */
 static int virtio_blk_prepare_rw(struct virtio_blk *blk, const struct virtq_chain *chain,
-				 const struct virtio_blk_header *hdr, unsigned int slot)
+				 const struct virtio_blk_header *hdr, struct virtio_blk_slot *slot)
 {
 	bool is_read = hdr->type == VIRTIO_BLK_T_IN;
 	uint64_t len =
 		is_read ? chain->writable_len - 1 : chain->readable_len - VIRTIO_BLK_HEADER_SIZE;
-	struct disk_req *req = &blk->req[slot];
+	struct disk_req *req = &slot->req;
 	int nsegs;
 
 	if (len % VIRTIO_BLK_SECTOR_SIZE || hdr->sector > blk->sectors ||
@@ -100,14 +100,14 @@ static int virtio_blk_prepare_rw(struct virtio_blk *blk, const struct virtq_chai
 	if (!len)
 		return VIRTIO_BLK_S_OK;
 	nsegs = virtio_blk_map_data(blk, chain, is_read, is_read ? 0 : VIRTIO_BLK_HEADER_SIZE, len,
-				    blk->seg[slot]);
+				    slot->seg);
 	if (nsegs <= 0)
 		return VIRTIO_BLK_S_IOERR;
 	req->op = is_read ? DISK_READ : DISK_WRITE;
 	req->sector = blk->first_sector + hdr->sector;
-	req->segs = blk->seg[slot];
+	req->segs = slot->seg;
 	req->nsegs = (unsigned int)nsegs;
-	blk->written[slot] = is_read ? (uint32_t)len + 1 : 1;
+	slot->written = is_read ? (uint32_t)len + 1 : 1;
 	if (is_read) {
 		blk->stats.reads++;
 		blk->stats.read_bytes += len;
@@ -119,11 +119,11 @@ static int virtio_blk_prepare_rw(struct virtio_blk *blk, const struct virtq_chai
 }
 
 /*
- * Decodes one request into batch slot `slot`. Returns true if it needs the
- * disk; otherwise it was completed (status written, chain returned) here.
+ * Decodes one request into `slot`. Returns true if it needs the disk;
+ * otherwise it was completed (status written, chain returned) here.
  */
 static bool virtio_blk_prepare(struct virtio_blk *blk, struct virtio_mmio *t,
-			       const struct virtq_chain *chain, unsigned int slot)
+			       const struct virtq_chain *chain, struct virtio_blk_slot *slot)
 {
 	struct virtio_blk_header hdr;
 	uint8_t *status = virtio_blk_status_byte(chain);
@@ -134,18 +134,18 @@ static bool virtio_blk_prepare(struct virtio_blk *blk, struct virtio_mmio *t,
 		virtio_mmio_fail(t, "request without a status byte");
 		return false;
 	}
-	blk->status_va[slot] = status;
-	blk->head[slot] = chain->head;
+	slot->status_va = status;
+	slot->head = chain->head;
 	if (virtq_chain_read(chain, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		result = VIRTIO_BLK_S_IOERR;
 	} else if (hdr.type == VIRTIO_BLK_T_IN || hdr.type == VIRTIO_BLK_T_OUT) {
 		result = virtio_blk_prepare_rw(blk, chain, &hdr, slot);
 	} else if (hdr.type == VIRTIO_BLK_T_FLUSH) {
-		blk->req[slot].op = DISK_FLUSH;
-		blk->req[slot].sector = 0;
-		blk->req[slot].segs = NULL;
-		blk->req[slot].nsegs = 0;
-		blk->written[slot] = 1;
+		slot->req.op = DISK_FLUSH;
+		slot->req.sector = 0;
+		slot->req.segs = NULL;
+		slot->req.nsegs = 0;
+		slot->written = 1;
 		blk->stats.flushes++;
 		result = -1;
 	} else if (hdr.type == VIRTIO_BLK_T_GET_ID) {
@@ -167,39 +167,116 @@ static bool virtio_blk_prepare(struct virtio_blk *blk, struct virtio_mmio *t,
 	return false;
 }
 
-static void virtio_blk_complete(struct virtio_blk *blk, struct virtio_mmio *t, unsigned int n)
+/* The disk's answer reaches the guest, unless the device was reset meanwhile. Queue lock held. */
+static void virtio_blk_finish(struct virtio_blk *blk, struct virtio_blk_slot *slot)
 {
-	disk_submit(blk->req, n);
-	for (unsigned int i = 0; i < n; i++) {
-		if (blk->req[i].status != VIRTIO_BLK_S_OK)
+	uint8_t status = slot->req.status;
+
+	if (slot->generation == blk->generation) {
+		if (status != VIRTIO_BLK_S_OK)
 			blk->stats.errors++;
-		*blk->status_va[i] = blk->req[i].status;
-		virtio_mmio_push(t, VIRTIO_BLK_REQUESTQ, blk->head[i],
-				 blk->req[i].status == VIRTIO_BLK_S_OK ? blk->written[i] : 1);
+		*slot->status_va = status;
+		virtio_mmio_push(&blk->transport, VIRTIO_BLK_REQUESTQ, slot->head,
+				 status == VIRTIO_BLK_S_OK ? slot->written : 1);
 	}
+	slot->busy = false;
+	blk->inflight--;
+}
+
+static struct virtio_blk_slot *virtio_blk_free_slot(struct virtio_blk *blk)
+{
+	for (unsigned int i = 0; i < VIRTIO_BLK_INFLIGHT; i++) {
+		if (!blk->slot[i].busy)
+			return &blk->slot[i];
+	}
+	return NULL;
+}
+
+/*
+ * Takes requests from the ring while there are slots for them. Queue lock
+ * held. Returns true if chains went back to the driver (an interrupt is due).
+ */
+static bool virtio_blk_process(struct virtio_blk *blk, struct virtio_mmio *t)
+{
+	unsigned int budget = t->queue[VIRTIO_BLK_REQUESTQ].num;
+	bool pushed = false;
+
+	/* A budget of one ring's worth: a guest refilling forever cannot pin this CPU. */
+	while (budget--) {
+		struct virtio_blk_slot *slot = virtio_blk_free_slot(blk);
+		struct virtq_chain *chain;
+
+		if (!slot) {
+			/* A completion frees a slot and comes back here. */
+			blk->starved = virtq_has_avail(&t->queue[VIRTIO_BLK_REQUESTQ]);
+			break;
+		}
+		chain = virtio_mmio_pop(t, VIRTIO_BLK_REQUESTQ);
+		if (!chain)
+			break;
+		if (!virtio_blk_prepare(blk, t, chain, slot)) {
+			pushed = true;
+			continue;
+		}
+		slot->busy = true;
+		slot->generation = blk->generation;
+		blk->inflight++;
+		if (!disk_start(&slot->req)) {
+			virtio_blk_finish(blk, slot);
+			pushed = true;
+		}
+	}
+	return pushed;
+}
+
+/* disk_req.done: on whichever CPU took the disk's interrupt, no disk lock held. */
+static void virtio_blk_disk_done(struct disk_req *req)
+{
+	struct virtio_blk_slot *slot = req->ctx;
+	struct virtio_blk *blk = slot->blk;
+	struct virtio_mmio *t = &blk->transport;
+
+	virtio_mmio_queue_lock(t, VIRTIO_BLK_REQUESTQ);
+	virtio_blk_finish(blk, slot);
+	if (slot->generation == blk->generation)
+		virtio_mmio_signal(t, VIRTIO_BLK_REQUESTQ);
+	if (blk->starved && virtio_mmio_live(t)) {
+		blk->starved = false;
+		if (virtio_blk_process(blk, t))
+			virtio_mmio_signal(t, VIRTIO_BLK_REQUESTQ);
+	}
+	virtio_mmio_queue_unlock(t, VIRTIO_BLK_REQUESTQ);
 }
 
 static void virtio_blk_notify(void *ctx, struct virtio_mmio *t, unsigned int index)
 {
-	struct virtio_blk *blk = ctx;
-	struct virtq_chain *chain;
-	unsigned int batched = 0, budget = t->queue[index].num;
-	bool any = false;
-
-	/* A budget of one ring's worth: a guest refilling forever cannot pin this CPU. */
-	while (budget-- && (chain = virtio_mmio_pop(t, index))) {
-		any = true;
-		if (!virtio_blk_prepare(blk, t, chain, batched))
-			continue;
-		if (++batched == VIRTIO_BLK_BATCH) {
-			virtio_blk_complete(blk, t, batched);
-			batched = 0;
-		}
-	}
-	if (batched)
-		virtio_blk_complete(blk, t, batched);
-	if (any)
+	if (virtio_blk_process(ctx, t))
 		virtio_mmio_signal(t, index);
+}
+
+/* Queue lock held: requests still at the disk complete into nothing. */
+static void virtio_blk_reset(void *ctx)
+{
+	struct virtio_blk *blk = ctx;
+
+	blk->generation++;
+	blk->starved = false;
+}
+
+void virtio_blk_quiesce(struct virtio_blk *blk)
+{
+	struct virtio_mmio *t = &blk->transport;
+
+	for (;;) {
+		unsigned int inflight;
+
+		virtio_mmio_queue_lock(t, VIRTIO_BLK_REQUESTQ);
+		inflight = blk->inflight;
+		virtio_mmio_queue_unlock(t, VIRTIO_BLK_REQUESTQ);
+		if (!inflight)
+			return;
+		disk_poll();
+	}
 }
 
 static const struct virtio_mmio_device virtio_blk_device = {
@@ -211,7 +288,7 @@ static const struct virtio_mmio_device virtio_blk_device = {
 	.config_read = virtio_blk_config_read,
 	.config_write = NULL,
 	.queue_notify = virtio_blk_notify,
-	.reset = NULL,
+	.reset = virtio_blk_reset,
 };
 
 void virtio_blk_init(struct virtio_blk *blk, const char *owner, const struct virtq_guest_mem *mem,
@@ -224,5 +301,10 @@ void virtio_blk_init(struct virtio_blk *blk, const char *owner, const struct vir
 	blk->sectors = sectors;
 	for (size_t i = 0; i < sizeof(blk->id) && id[i]; i++)
 		blk->id[i] = id[i];
+	for (unsigned int i = 0; i < VIRTIO_BLK_INFLIGHT; i++) {
+		blk->slot[i].blk = blk;
+		blk->slot[i].req.done = virtio_blk_disk_done;
+		blk->slot[i].req.ctx = &blk->slot[i];
+	}
 	virtio_mmio_init(&blk->transport, &virtio_blk_device, blk, owner, mem, set_irq, irq_ctx);
 }

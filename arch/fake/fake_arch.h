@@ -47,8 +47,15 @@ extern uint8_t fake_disk_fail_status;
 /* VIRTIO_BLK_F_RO: writes fail with IOERR. */
 extern bool fake_disk_read_only;
 
+/*
+ * disk_start() only checks and queues; the "device" performs the queued
+ * requests, in order, and calls their done() when disk_poll() runs (as the
+ * interrupt handler would).
+ */
 struct fake_disk_stats {
 	unsigned int submits;	       /* disk_submit() calls */
+	unsigned int started;	       /* disk_start() calls (disk_submit's included) */
+	unsigned int in_flight;	       /* started, not yet completed by disk_poll() */
 	unsigned int last_batch;       /* n of the last call */
 	unsigned int reads, writes;    /* performed */
 	unsigned int flushes;	       /* FLUSH requests accepted (also without a cache) */

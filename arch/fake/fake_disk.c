@@ -27,6 +27,8 @@ static uint64_t fake_disk_nsectors;
 static bool fake_disk_flush;
 static unsigned int fake_disk_max_pieces = DISK_MAX_SEGS;
 static uint32_t fake_disk_size_max;
+/* Started and not yet completed, oldest first: the "device" works when polled. */
+static struct disk_req *fake_disk_queue_head, *fake_disk_queue_tail;
 
 void fake_disk_set(uint64_t sectors, bool has_flush)
 {
@@ -43,6 +45,7 @@ void fake_disk_set(uint64_t sectors, bool has_flush)
 	fake_disk_fail_status = 0;
 	fake_disk_max_pieces = DISK_MAX_SEGS;
 	fake_disk_size_max = 0;
+	fake_disk_queue_head = fake_disk_queue_tail = NULL;
 	memset(&fake_disk_stats, 0, sizeof(fake_disk_stats));
 }
 
@@ -157,10 +160,64 @@ static void fake_disk_perform(struct disk_req *r)
 	}
 }
 
+bool disk_start(struct disk_req *r)
+{
+	uint64_t bytes = 0;
+	uint8_t status =
+		fake_disk_buf ? disk_req_check(r, fake_disk_nsectors, &bytes) : VIRTIO_BLK_S_IOERR;
+
+	fake_disk_stats.started++;
+	if (status == VIRTIO_BLK_S_OK && r->op == DISK_WRITE && fake_disk_read_only)
+		status = VIRTIO_BLK_S_IOERR;
+	r->status = status;
+	if (status != VIRTIO_BLK_S_OK) {
+		fake_disk_stats.rejected++;
+		return false;
+	}
+	if (r->op == DISK_FLUSH && !fake_disk_flush) {
+		fake_disk_stats.flushes++;
+		return false;
+	}
+	r->next_waiting = NULL;
+	if (fake_disk_queue_tail)
+		fake_disk_queue_tail->next_waiting = r;
+	else
+		fake_disk_queue_head = r;
+	fake_disk_queue_tail = r;
+	fake_disk_stats.in_flight++;
+	return true;
+}
+
+void disk_poll(void)
+{
+	while (fake_disk_queue_head) {
+		struct disk_req *r = fake_disk_queue_head;
+
+		fake_disk_queue_head = r->next_waiting;
+		if (!fake_disk_queue_head)
+			fake_disk_queue_tail = NULL;
+		r->next_waiting = NULL;
+		fake_disk_stats.in_flight--;
+		fake_disk_perform(r);
+		r->done(r);
+	}
+}
+
+static void fake_disk_sync_done(struct disk_req *r)
+{
+	(void)r;
+}
+
 void disk_submit(struct disk_req *reqs, unsigned int n)
 {
 	fake_disk_stats.submits++;
 	fake_disk_stats.last_batch = n;
-	for (unsigned int i = 0; i < n; i++)
-		fake_disk_perform(&reqs[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		/* As the real driver: a FLUSH waits for the earlier requests of the call. */
+		if (reqs[i].op == DISK_FLUSH)
+			disk_poll();
+		reqs[i].done = fake_disk_sync_done;
+		disk_start(&reqs[i]);
+	}
+	disk_poll();
 }

@@ -18,7 +18,8 @@
 #include <rhenium/virtio.h>
 #include <rhenium/virtio_mmio.h>
 
-#define VIRTIO_BLK_BATCH 8u /* requests handed to the disk at once */
+/* Requests one device may have at the disk at once; more wait in the guest's ring. */
+#define VIRTIO_BLK_INFLIGHT 16u
 
 struct virtio_blk_stats {
 	uint64_t reads;
@@ -29,6 +30,20 @@ struct virtio_blk_stats {
 	uint64_t errors; /* requests completed with IOERR or UNSUPP */
 };
 
+struct virtio_blk;
+
+/* One request on its way to the disk. */
+struct virtio_blk_slot {
+	struct disk_req req;
+	struct disk_seg seg[DISK_MAX_SEGS];
+	struct virtio_blk *blk;
+	uint8_t *status_va;
+	uint16_t head;
+	uint32_t written;    /* used length to report on success */
+	uint32_t generation; /* the device's at start: a reset since makes the result moot */
+	bool busy;
+};
+
 struct virtio_blk {
 	struct virtio_mmio transport;
 	paddr_t ram_pa; /* host physical address of guest RAM (the transport's mem.ipa) */
@@ -36,12 +51,11 @@ struct virtio_blk {
 	uint64_t sectors;
 	char id[VIRTIO_BLK_ID_BYTES];
 
-	/* One batch in flight, under the request queue's lock. */
-	struct disk_req req[VIRTIO_BLK_BATCH];
-	struct disk_seg seg[VIRTIO_BLK_BATCH][DISK_MAX_SEGS];
-	uint8_t *status_va[VIRTIO_BLK_BATCH];
-	uint16_t head[VIRTIO_BLK_BATCH];
-	uint32_t written[VIRTIO_BLK_BATCH];
+	/* Under the request queue's lock. */
+	struct virtio_blk_slot slot[VIRTIO_BLK_INFLIGHT];
+	unsigned int inflight;
+	uint32_t generation; /* bumped by every device reset */
+	bool starved;	     /* chains were left in the ring for want of a slot */
 
 	struct virtio_blk_stats stats;
 };
@@ -55,5 +69,11 @@ struct virtio_blk {
 void virtio_blk_init(struct virtio_blk *blk, const char *owner, const struct virtq_guest_mem *mem,
 		     paddr_t ram_pa, uint64_t first_sector, uint64_t sectors, const char *id,
 		     void (*set_irq)(void *irq_ctx, bool level), void *irq_ctx);
+/*
+ * Waits until none of the device's requests is at the disk any more (a VM
+ * reset must not reload memory that a read is still filling). Bounded by the
+ * disk driver's own timeout.
+ */
+void virtio_blk_quiesce(struct virtio_blk *blk);
 
 #endif

@@ -27,7 +27,9 @@ static struct disk_seg seg(const void *p, uint32_t len)
 static struct disk_req req(enum disk_op op, uint64_t sector, const struct disk_seg *segs,
 			   unsigned int nsegs)
 {
-	return (struct disk_req){ op, sector, segs, nsegs, 0xee };
+	return (struct disk_req){
+		.op = op, .sector = sector, .segs = segs, .nsegs = nsegs, .status = 0xee
+	};
 }
 
 static void fill(uint8_t *p, size_t n, unsigned int seed)
