@@ -4,10 +4,11 @@
 #
 #   make            build build/rhenium.elf and build/rhenium.bin
 #   make run        boot it on QEMU virt with the default Linux VM (see RUN_VM below)
-#   make test       host unit tests + QEMU system tests
+#   make test       host unit tests, fuzz and bench smoke runs, QEMU system tests
+#   make bench      performance beside its baseline (Markdown table, build/bench/results.json)
 #   make lint       clang-format check, cppcheck, shellcheck
 #   make coverage   line coverage of the host-tested generic code
-#   make fuzz       libFuzzer on the device-tree reader (FUZZ_SECONDS)
+#   make fuzz       libFuzzer on the device-tree reader and the virtio devices (FUZZ_SECONDS)
 #   make debug      QEMU paused with a gdbstub; prints the gdb command
 #   make clean
 #
@@ -68,11 +69,11 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 TARGET_OBJS := $(patsubst %,$(BUILD)/target/%.o,$(ARCH_SRCS) $(DRIVER_SRCS) $(GENERIC_SRCS))
 
 .PHONY: all run test unit system-test lint coverage fuzz fuzz-smoke debug clean setup \
-	format help tfa debug-command boot-cost
+	format help tfa debug-command boot-cost bench bench-smoke
 all: $(BUILD)/rhenium.bin
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------- setup
 SETUP_STAMP := $(CACHE)/setup.stamp
@@ -198,8 +199,18 @@ test: $(SETUP_STAMP)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory system-test
+	@$(MAKE) --no-print-directory bench-smoke
 
-# Deterministic (icount) boot-to-shell cost, native vs under Rhenium; `make bench` will grow from it.
+# Performance, each figure beside its baseline from the same run (scripts/bench.py): a
+# Markdown table and build/bench/results.json. bench-smoke runs each benchmark once,
+# briefly, inside `make test`, so the benchmarks never rot; nothing asserts a timing.
+bench: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
+	@$(PYTHON) scripts/bench.py
+
+bench-smoke: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
+	@$(PYTHON) scripts/bench.py --smoke --json $(BUILD)/bench/smoke.json
+
+# Deterministic (icount) boot-to-shell cost, native vs under Rhenium.
 boot-cost: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
 	@$(PYTHON) scripts/boot-cost.py --smp 1
 	@$(PYTHON) scripts/boot-cost.py --smp 4

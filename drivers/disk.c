@@ -54,7 +54,16 @@ static const char disk_timeout_msg[] = "no answer from the device within " STR(D
 #define DISK_FEATURES                                                      \
 	(FEATURE(VIRTIO_F_VERSION_1) | FEATURE(VIRTIO_F_ACCESS_PLATFORM) | \
 	 FEATURE(VIRTIO_BLK_F_FLUSH) | FEATURE(VIRTIO_BLK_F_SEG_MAX) |     \
-	 FEATURE(VIRTIO_BLK_F_SIZE_MAX) | FEATURE(VIRTIO_BLK_F_RO))
+	 FEATURE(VIRTIO_BLK_F_SIZE_MAX) | FEATURE(VIRTIO_BLK_F_RO) |       \
+	 FEATURE(VIRTIO_F_INDIRECT_DESC))
+/*
+ * With indirect descriptors (2.7.5.3) a device request takes one ring
+ * descriptor whatever its size, so many large requests can be in flight; each
+ * ring descriptor in use then has its own table of up to DISK_MAX_SEGS + 2
+ * entries, and this many ring descriptors are used at most.
+ */
+#define DISK_INDIRECT_SLOTS 64u
+#define DISK_INDIRECT_ENTRIES (DISK_MAX_SEGS + 2u)
 
 /* 2.7.5 */
 struct virtq_desc {
@@ -119,6 +128,7 @@ struct disk {
 	struct virtq_avail *avail;
 	struct virtq_used *used;
 	struct disk_slot *slots;
+	struct virtq_desc *indirect; /* DISK_INDIRECT_ENTRIES per ring descriptor, or NULL */
 
 	/* Under disk_lock. */
 	struct disk_req *inflight[DISK_QUEUE_MAX]; /* by head descriptor */
@@ -231,12 +241,16 @@ static bool disk_irq(uint32_t intid, void *ctx);
 /* --- Initialisation ------------------------------------------------------------ */
 
 /* Carves the queue's memory (2.7: desc 16-, avail 2-, used 4-byte aligned) out of zeroed pages. */
-static bool disk_alloc_ring(uint16_t q)
+static bool disk_alloc_ring(uint16_t q, bool indirect)
 {
 	uint64_t avail_off = (uint64_t)q * sizeof(struct virtq_desc);
 	uint64_t used_off = ALIGN_UP(avail_off + 6 + 2ull * q, 4);
 	uint64_t slots_off = ALIGN_UP(used_off + 6 + 8ull * q, 64);
-	uint64_t bytes = slots_off + (uint64_t)q * sizeof(struct disk_slot);
+	uint64_t indirect_off = ALIGN_UP(slots_off + (uint64_t)q * sizeof(struct disk_slot), 64);
+	uint64_t bytes =
+		indirect_off + (indirect ? (uint64_t)MIN(q, DISK_INDIRECT_SLOTS) *
+						   DISK_INDIRECT_ENTRIES * sizeof(struct virtq_desc)
+					 : 0);
 	uint64_t pages = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
 	paddr_t pa = mm_alloc_zeroed_pages(pages, 0);
 	uint8_t *va;
@@ -250,6 +264,7 @@ static bool disk_alloc_ring(uint16_t q)
 	disk.avail = (struct virtq_avail *)(va + avail_off);
 	disk.used = (struct virtq_used *)(va + used_off);
 	disk.slots = (struct disk_slot *)(va + slots_off);
+	disk.indirect = indirect ? (struct virtq_desc *)(va + indirect_off) : NULL;
 	return true;
 }
 
@@ -300,19 +315,22 @@ static const char *disk_setup(const struct platform_virtio_mmio *t)
 	/* A READ or WRITE needs three descriptors: header, data, status. */
 	if (num_max == 0 || q < 4)
 		return "its queue 0 is missing or too small";
+	/* 2.7.5.3.1: an indirect table is a chain too, no longer than the queue. */
 	max_pieces = q - 2u;
+	if (accepted & FEATURE(VIRTIO_F_INDIRECT_DESC))
+		max_pieces = MIN(max_pieces, DISK_INDIRECT_ENTRIES - 2u);
 	if (seg_max)
 		max_pieces = MIN(max_pieces, seg_max);
 	if (size_max && (uint64_t)size_max * max_pieces < DISK_SECTOR_SIZE)
 		return "its size_max and seg_max do not allow even one sector per request";
-	if (!disk_alloc_ring(q))
+	if (!disk_alloc_ring(q, accepted & FEATURE(VIRTIO_F_INDIRECT_DESC)))
 		return "no memory for its queue";
 
-	/* Every descriptor starts free. */
-	for (uint16_t i = 0; i < q; i++)
+	/* Every descriptor starts free; with indirect tables, only those that have one. */
+	disk.free_count = disk.indirect ? MIN(q, DISK_INDIRECT_SLOTS) : q;
+	for (uint16_t i = 0; i < disk.free_count; i++)
 		disk.desc[i].next = (uint16_t)(i + 1);
 	disk.free_head = 0;
-	disk.free_count = q;
 	disk.avail->flags = 0; /* completions arrive by interrupt */
 	disk_reg_write(base, VIRTIO_MMIO_QUEUE_NUM, q);
 	disk_reg_write(base, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)mm_virt_to_phys(disk.desc));
@@ -351,9 +369,10 @@ static void disk_log_ready(void)
 				 : disk.sectors * DISK_SECTOR_SIZE;
 
 	fmt_size(size, sizeof(size), bytes);
-	LOG_INFO("disk: virtio-blk at %#010llx (intid %u), %llu sectors (%s)%s%s",
+	LOG_INFO("disk: virtio-blk at %#010llx (intid %u), %llu sectors (%s)%s%s%s",
 		 (unsigned long long)disk.regs, disk.irq, (unsigned long long)disk.sectors, size,
-		 disk.flush ? ", flush" : "", disk.read_only ? ", read-only" : "");
+		 disk.flush ? ", flush" : "", disk.read_only ? ", read-only" : "",
+		 disk.indirect ? ", indirect" : "");
 }
 
 int disk_init(const struct platform_info *plat)
@@ -590,9 +609,13 @@ static void disk_complete(const struct virtq_used_elem *e, struct disk_done_list
  */
 static void disk_add(struct disk_req *r, uint32_t type, uint64_t bytes, unsigned int pieces)
 {
-	uint16_t head = disk_alloc_desc(), d = head;
+	uint16_t head = disk_alloc_desc();
 	struct disk_slot *slot = &disk.slots[head];
 	uint16_t data_flags = r->op == DISK_READ ? VIRTQ_DESC_F_WRITE : 0;
+	/* The chain goes into the head's own indirect table, or onto the ring itself. */
+	struct virtq_desc *table =
+		disk.indirect ? disk.indirect + head * DISK_INDIRECT_ENTRIES : disk.desc;
+	uint16_t d = disk.indirect ? 0 : head;
 	uint64_t placed = 0;
 
 	slot->hdr.type = type;
@@ -600,34 +623,46 @@ static void disk_add(struct disk_req *r, uint32_t type, uint64_t bytes, unsigned
 	slot->hdr.sector =
 		type == VIRTIO_BLK_T_FLUSH ? 0 : r->sector + r->cursor.pos / DISK_SECTOR_SIZE;
 	slot->status = DISK_STATUS_PENDING;
-	disk.desc[d].addr = mm_virt_to_phys(&slot->hdr);
-	disk.desc[d].len = sizeof(slot->hdr);
-	disk.desc[d].flags = VIRTQ_DESC_F_NEXT;
-	for (unsigned int k = 0; k < pieces; k++) {
-		uint16_t next = disk_alloc_desc();
+	table[d].addr = mm_virt_to_phys(&slot->hdr);
+	table[d].len = sizeof(slot->hdr);
+	table[d].flags = VIRTQ_DESC_F_NEXT;
+	for (unsigned int k = 0; k <= pieces; k++) {
+		uint16_t next = disk.indirect ? (uint16_t)(d + 1) : disk_alloc_desc();
+
+		table[d].next = next;
+		d = next;
+		if (k == pieces)
+			break;
 		paddr_t pa = 0;
 		uint32_t len = disk_req_piece(r, &r->cursor, disk.size_max, bytes - placed, &pa);
 
-		disk.desc[d].next = next;
-		d = next;
-		disk.desc[d].addr = pa;
-		disk.desc[d].len = len;
-		disk.desc[d].flags = data_flags | VIRTQ_DESC_F_NEXT;
+		table[d].addr = pa;
+		table[d].len = len;
+		table[d].flags = data_flags | VIRTQ_DESC_F_NEXT;
 		placed += len;
 	}
-	disk.desc[d].next = disk_alloc_desc();
-	d = disk.desc[d].next;
 	/* The planner and the placement walk the same segments: they cannot disagree. */
 	ASSERT(placed == bytes);
-	disk.desc[d].addr = mm_virt_to_phys(&slot->status);
-	disk.desc[d].len = 1;
-	disk.desc[d].flags = VIRTQ_DESC_F_WRITE;
+	table[d].addr = mm_virt_to_phys(&slot->status);
+	table[d].len = 1;
+	table[d].flags = VIRTQ_DESC_F_WRITE;
+	if (disk.indirect) {
+		disk.desc[head].addr = mm_virt_to_phys(table);
+		disk.desc[head].len = (uint32_t)((d + 1u) * sizeof(struct virtq_desc));
+		disk.desc[head].flags = VIRTQ_DESC_F_INDIRECT;
+	}
 
 	disk.inflight[head] = r;
 	disk.inflight_count++;
 	r->parts++;
 	disk.avail->ring[disk.avail_idx % disk.qsize] = head;
 	disk.avail_idx++;
+}
+
+/* Ring descriptors one device request of `pieces` data descriptors takes. */
+static unsigned int disk_descs_needed(unsigned int pieces)
+{
+	return disk.indirect ? 1 : pieces + 2;
 }
 
 /*
@@ -642,7 +677,7 @@ static void disk_place_waiting(struct disk_done_list *list)
 		struct disk_req *r = disk.wait_head;
 
 		if (r->op == DISK_FLUSH) {
-			if (disk.free_count < 2)
+			if (disk.free_count < disk_descs_needed(0))
 				break;
 			disk_add(r, VIRTIO_BLK_T_FLUSH, 0, 0);
 			added = true;
@@ -659,7 +694,7 @@ static void disk_place_waiting(struct disk_done_list *list)
 				r->status = VIRTIO_BLK_S_IOERR;
 				break;
 			}
-			if (disk.free_count < pieces + 2)
+			if (disk.free_count < disk_descs_needed(pieces))
 				goto out;
 			disk_add(r, r->op == DISK_READ ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT, chunk,
 				 pieces);

@@ -30,7 +30,12 @@
 #include <rhenium/types.h>
 
 #define DISK_SECTOR_SIZE 512u
-#define DISK_MAX_SEGS 128u /* per request; what the emulated devices may advertise */
+/*
+ * Segments per request, what the emulated virtio-blk advertises as seg_max:
+ * QEMU's own virtio-blk says 254 (queue size - 2), so a guest moves a 1 MiB
+ * request of 4 KiB pages in one piece either way.
+ */
+#define DISK_MAX_SEGS 254u
 
 enum disk_op {
 	DISK_READ,  /* device -> memory */

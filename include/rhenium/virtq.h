@@ -21,7 +21,7 @@
 
 #define VIRTQ_NUM_MAX 256u /* QueueNumMax of every emulated queue */
 /* Buffers in one chain: virtio-blk's header, DISK_MAX_SEGS data segments and status. */
-#define VIRTQ_CHAIN_MAX 130u
+#define VIRTQ_CHAIN_MAX 256u
 /* Entries of one indirect table (a table may hold more descriptors than the chain keeps). */
 #define VIRTQ_INDIRECT_MAX 256u
 

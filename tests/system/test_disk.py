@@ -42,7 +42,7 @@ def test_disk_is_found_on_the_last_transport(machine, image):
     assert int(found.group(2)) == 79
     assert int(found.group(3)) == (64 << 20) // 512
     assert found.group(4) == "64 MiB"
-    assert found.group(5) == ", flush"
+    assert found.group(5) == ", flush, indirect"
     m.expect(r"virtio +0x0*a000000-0x0*a003fff 32 virtio-mmio transports")
     m.expect(r"0x0*a000000-0x0*a003fff RW +device-nGnRE")
     m.expect("Rhenium ready")

@@ -16,7 +16,7 @@
 #include "../../drivers/disk_req.h"
 #include "test.h"
 
-#define SECTORS 64u
+#define SECTORS (DISK_MAX_SEGS / 2u) /* DISK_MAX_SEGS segments of 256 bytes fill it */
 _Static_assert(DISK_MAX_SEGS * 256 == SECTORS * DISK_SECTOR_SIZE, "the \"many\" case below");
 
 static struct disk_seg seg(const void *p, uint32_t len)

@@ -268,7 +268,9 @@ TEST(virtq_malformed_chains_are_refused)
 			tv_indirect_desc(&g, table, 0, tv_ipa(TV_DATA), 8, VIRTQ_DESC_F_NEXT, 2);
 			break;
 		case 17:
-			tv_desc(&g, 0, 0, tv_ipa(table), 16 * VIRTQ_INDIRECT_MAX,
+			/* One direct descriptor, then a full indirect table: one more than allowed. */
+			tv_desc(&g, 0, 0, tv_ipa(TV_DATA), 8, VIRTQ_DESC_F_NEXT, 1);
+			tv_desc(&g, 0, 1, tv_ipa(table), 16 * VIRTQ_INDIRECT_MAX,
 				VIRTQ_DESC_F_INDIRECT, 0);
 			for (unsigned int i = 0; i < VIRTQ_INDIRECT_MAX; i++)
 				tv_indirect_desc(&g, table, i, tv_ipa(TV_DATA), 8,
