@@ -265,6 +265,16 @@ static int reg_region(struct discover *d, int depth, const struct fdt_prop *reg,
 	return PLATFORM_OK;
 }
 
+/* A device node's first "reg" entry, translated to a CPU physical range. */
+static int first_region(struct discover *d, int depth, struct mem_range *r)
+{
+	struct fdt_prop reg;
+	int count;
+	int rc = read_reg(d, depth, true, &reg, &count);
+
+	return rc ? rc : reg_region(d, depth, &reg, 0, r);
+}
+
 /* --- Interrupts ------------------------------------------------------------ */
 
 static int read_irqs(struct discover *d, int node, struct irq_list *irqs)
@@ -479,20 +489,15 @@ static int add_uart(struct discover *d, int depth)
 {
 	int node = d->lv[depth].node;
 	bool is_stdout = node == d->stdout_node;
-	struct fdt_prop reg;
 	struct irq_list irqs;
 	struct mem_range r;
 	uint32_t intid = 0;
-	int count;
 	int rc;
 
 	/* First PL011 unless stdout-path names another one; that one wins. */
 	if (d->uart_is_stdout || (d->have_uart && !is_stdout))
 		return PLATFORM_OK;
-	rc = read_reg(d, depth, true, &reg, &count);
-	if (rc)
-		return rc;
-	rc = reg_region(d, depth, &reg, 0, &r);
+	rc = first_region(d, depth, &r);
 	if (rc)
 		return rc;
 	if (r.size == 0)
@@ -602,17 +607,12 @@ static int add_virtio_mmio(struct discover *d, int depth)
 {
 	struct platform_info *out = d->out;
 	struct platform_virtio_mmio *t;
-	struct fdt_prop reg;
 	struct irq_list irqs;
 	struct mem_range r;
 	uint32_t intid = 0;
-	int count;
 	int rc;
 
-	rc = read_reg(d, depth, true, &reg, &count);
-	if (rc)
-		return rc;
-	rc = reg_region(d, depth, &reg, 0, &r);
+	rc = first_region(d, depth, &r);
 	if (rc)
 		return rc;
 	if (r.size < VIRTIO_MMIO_MIN_SIZE)

@@ -197,12 +197,15 @@ bool virtq_wants_interrupt(const struct virtq *q)
 	return q->ready && !(virtq_load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t off, void *dst, size_t len)
+/* Copies between `buf` and the chain's readable (to_guest false) or writable part from `off`. */
+static size_t virtq_chain_copy(const struct virtq_chain *chain, bool to_guest, uint64_t off,
+			       uint8_t *buf, size_t len)
 {
-	uint8_t *out = dst;
+	unsigned int first = to_guest ? chain->readable : 0;
+	unsigned int last = to_guest ? chain->n : chain->readable;
 	size_t done = 0;
 
-	for (unsigned int i = 0; i < chain->readable && done < len; i++) {
+	for (unsigned int i = first; i < last && done < len; i++) {
 		const struct virtq_buf *b = &chain->buf[i];
 		size_t n;
 
@@ -211,32 +214,25 @@ size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t off, void *dst
 			continue;
 		}
 		n = MIN((size_t)(b->len - off), len - done);
-		memcpy(out + done, b->va + off, n);
+		if (to_guest)
+			memcpy(b->va + off, buf + done, n);
+		else
+			memcpy(buf + done, b->va + off, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
+size_t virtq_chain_read(const struct virtq_chain *chain, uint64_t off, void *dst, size_t len)
+{
+	return virtq_chain_copy(chain, false, off, dst, len);
+}
+
 size_t virtq_chain_write(const struct virtq_chain *chain, uint64_t off, const void *src, size_t len)
 {
-	const uint8_t *in = src;
-	size_t done = 0;
-
-	for (unsigned int i = chain->readable; i < chain->n && done < len; i++) {
-		const struct virtq_buf *b = &chain->buf[i];
-		size_t n;
-
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		n = MIN((size_t)(b->len - off), len - done);
-		memcpy(b->va + off, in + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	/* The cast only serves the shared walk: nothing is written through src. */
+	return virtq_chain_copy(chain, true, off, (uint8_t *)(uintptr_t)src, len);
 }
 
 const char *virtq_error_name(int err)

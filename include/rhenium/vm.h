@@ -30,6 +30,11 @@
 #define VM_MAX_VCPUS VM_CONFIG_MAX_VCPUS
 #define VM_MAX 4
 #define VM_UART_INTID 33
+/*
+ * Console input waiting for the guest. A PL011 guest takes it a byte or a
+ * FIFO at a time, far slower than a paste arrives: room for a few lines.
+ */
+#define VM_CONSOLE_INPUT_SIZE 4096u
 
 /* virtio-mmio transport slots of the guest map (guest_dt.h: GUEST_VIRT_VIRTIO_*). */
 enum vm_virtio_slot {
@@ -83,7 +88,7 @@ struct vm {
 
 	/* Console: input the monitor routed here, output waiting for a full line. */
 	struct spinlock console_lock;
-	uint8_t input[256];
+	uint8_t input[VM_CONSOLE_INPUT_SIZE];
 	size_t input_head;
 	size_t input_count;
 	char out_line[160];

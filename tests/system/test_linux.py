@@ -43,6 +43,9 @@ def test_linux_boots_to_an_interactive_shell(machine, tmp_path):
     m.child.sendline("typed by the test 123")
     m.expect(PROMPT, timeout=10)
     assert "got <typed by the test 123>" in m.before
+    # A pasted line longer than the guest's UART FIFO and the old 256-byte input buffer.
+    out = run(m, "echo " + "p" * 600 + " | wc -c", timeout=30)
+    assert re.search(r"^601$", out, re.M), out
 
     def timer_count():
         interrupts = run(m, "cat /proc/interrupts")

@@ -41,7 +41,7 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 TEST(disk_none_fails_everything)
 {
 	struct platform_info plat = { 0 };
-	uint8_t buf[512];
+	uint8_t buf[512] = { 0 };
 	struct disk_seg s = seg(buf, sizeof(buf));
 	struct disk_req r[2] = { req(DISK_READ, 0, &s, 1), req(DISK_FLUSH, 0, NULL, 0) };
 
@@ -170,7 +170,7 @@ TEST(disk_flush_without_a_cache_completes_at_once)
 
 TEST(disk_read_only_and_device_errors)
 {
-	uint8_t buf[512];
+	uint8_t buf[512] = { 0 };
 	struct disk_seg s = seg(buf, sizeof(buf));
 	struct disk_req r[2] = { req(DISK_WRITE, 0, &s, 1), req(DISK_READ, 0, &s, 1) };
 

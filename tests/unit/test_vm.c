@@ -14,6 +14,9 @@
 #include <rhenium/platform_discover.h>
 #include <rhenium/vm.h>
 
+#include <fake_arch.h>
+#include <rhenium/virtio.h>
+
 #include "test.h"
 
 #define ARENA_SIZE (64u << 20)
@@ -207,4 +210,68 @@ TEST(vm_create_reports_what_does_not_fit)
 	memset(arena + 0x200000, 0, 64); /* no header: a raw image at RAM + 0x80000 */
 	cfg.mem_size = 2u << 20;
 	CHECK(vm_create(&vm, 0, &cfg) != 0); /* too small for the raw image and its DTB */
+}
+
+/*
+ * A VM with every virtio device: the transports at QEMU virt's slots, listed
+ * in its device tree, a disk region checked against the disk, the console
+ * taking input once its driver is ready, and a reset that waits for the disk.
+ */
+TEST(vm_with_virtio_devices)
+{
+	static struct vm vm;
+	struct vm_config cfg;
+	struct platform_info guest;
+	char err[160];
+	uint64_t value = 0;
+
+	REQUIRE(setup_host());
+	vswitch_reset();
+	make_config(&cfg);
+	cfg.devices = VM_DEVICE_PL011 | VM_DEVICE_VIRTIO_CONSOLE | VM_DEVICE_VIRTIO_BLK |
+		      VM_DEVICE_VIRTIO_NET;
+	cfg.disk_offset = 1u << 20;
+	cfg.disk_size = 1u << 20;
+
+	/* No physical disk, or one too small for the region: the VM is refused. */
+	fake_disk_set(0, false);
+	CHECK(vm_create(&vm, 0, &cfg) != 0);
+	fake_disk_set(3000, true); /* ends before 2 MiB */
+	CHECK(vm_create(&vm, 0, &cfg) != 0);
+	fake_disk_set(4096, true);
+	vswitch_reset();
+	REQUIRE(vm_create(&vm, 0, &cfg) == 0);
+
+	CHECK_EQ(vm.mmio.count, 6);
+	for (unsigned int slot = 0; slot < 3; slot++) {
+		CHECK(mmio_dispatch(&vm.mmio, 0, 0x0a000000 + slot * 0x200, 4, false, &value) ==
+		      MMIO_OK);
+		CHECK_EQ(value, 0x74726976);
+		CHECK(mmio_dispatch(&vm.mmio, 0, 0x0a000008 + slot * 0x200, 4, false, &value) ==
+		      MMIO_OK);
+		CHECK_EQ(value, slot == 0   ? VIRTIO_ID_CONSOLE
+				: slot == 1 ? VIRTIO_ID_BLOCK
+					    : VIRTIO_ID_NET);
+	}
+	CHECK(mmio_find(&vm.mmio, 0x0a000600) == NULL);
+	CHECK_EQ(vm.vblk.first_sector, 2048);
+	CHECK_EQ(vm.vblk.sectors, 2048);
+	CHECK(memcmp(vm.vnet.mac, "\x02\x52\x48\x00\x00\x01", 6) == 0);
+	/* The guest DT lists the three transports (platform discovery reads them back). */
+	REQUIRE(platform_discover(mm_phys_to_virt(vm.ram_pa + (vm.dtb_ipa - vm.ram_ipa)),
+				  GUEST_DT_MAX_SIZE, &guest, err, sizeof(err)) == 0);
+	CHECK_EQ(guest.virtio_mmio_count, 3);
+	CHECK_EQ(guest.virtio_mmio[2].base, 0x0a000400);
+	CHECK_EQ(guest.virtio_mmio[2].irq, 50);
+
+	/* Until the guest's virtio-console driver runs, input goes to the PL011. */
+	CHECK_EQ(vm_console_input(&vm, (const uint8_t *)"x", 1), 1);
+	vm_console_poll(&vm);
+	CHECK_EQ(vm.input_count, 1); /* the PL011's receiver is still off */
+
+	REQUIRE(vm_reset(&vm) == 0);
+	CHECK_EQ(vm.mmio.count, 6);
+	CHECK_EQ(vm.vblk.transport.stats.resets, 2);
+	fake_disk_set(0, false);
+	vswitch_reset();
 }
