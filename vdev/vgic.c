@@ -186,6 +186,8 @@ static void vgic_hw_orphan(struct vgic *vgic, struct vgic_irq *irq, unsigned int
 	if (!irq->hw || !irq->phys_active)
 		return;
 	irq->phys_active = false;
+	if (!irq->hw_deact)
+		vgic->nr_hw_deact++;
 	irq->hw_deact = true;
 	/*
 	 * Any flush deactivates an SPI, and the writer flushes before it
@@ -499,6 +501,8 @@ int vgic_inject_hw(struct vgic *vgic, unsigned int vcpu, unsigned int intid, uns
 	irq->hw = true;
 	irq->pintid = (uint16_t)pintid;
 	irq->phys_active = true;
+	if (irq->hw_deact)
+		vgic->nr_hw_deact--;
 	irq->hw_deact = false;
 	vgic_set_latch(irq, true);
 	vgic_irq_commit(vgic, irq, before, VGIC_NO_VCPU);

@@ -131,11 +131,14 @@ static unsigned int vgic_lr_collect_deact(struct vgic *vgic, unsigned int vcpu, 
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = VGIC_NR_SGIS; i < VGIC_NR_PRIVATE + vgic->nr_spis && n < max; i++) {
+	/* Rare (a guest clearing a forwarded interrupt by hand): not worth a scan per entry. */
+	for (unsigned int i = VGIC_NR_SGIS;
+	     vgic->nr_hw_deact && i < VGIC_NR_PRIVATE + vgic->nr_spis && n < max; i++) {
 		struct vgic_irq *irq = vgic_get_irq(vgic, vcpu, i);
 
 		if (irq->hw_deact) {
 			irq->hw_deact = false;
+			vgic->nr_hw_deact--;
 			out[n++] = irq->pintid;
 		}
 	}

@@ -162,6 +162,8 @@ struct vgic {
 	struct vgic_irq spi[VGIC_MAX_SPIS];
 	uint64_t irouter[VGIC_MAX_SPIS];
 	struct vgic_stats stats;
+	/* Interrupts with hw_deact set: flush scans for them only when there are some. */
+	unsigned int nr_hw_deact;
 	/* Work for after the lock is dropped. */
 	uint32_t kick_mask;
 	bool log_pending;

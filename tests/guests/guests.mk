@@ -34,7 +34,9 @@ GUEST_RUNTIME_OBJS := $(patsubst $(GUESTS_DIR)/runtime/%,$(GUEST_BUILD)/runtime/
 # obj/misbehave/spin.o -> misbehave/spin.elf -> misbehave/spin.bin.
 MISBEHAVE_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/misbehave/*.c))))
 VIRTIO_GUEST_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/virtio/*.c))))
-GUEST_NAMES_ALL := $(GUEST_NAMES) $(MISBEHAVE_NAMES:%=misbehave/%) $(VIRTIO_GUEST_NAMES:%=virtio/%)
+BENCH_GUEST_NAMES := $(sort $(basename $(notdir $(wildcard $(GUESTS_DIR)/bench/*.c))))
+GUEST_NAMES_ALL := $(GUEST_NAMES) $(MISBEHAVE_NAMES:%=misbehave/%) $(VIRTIO_GUEST_NAMES:%=virtio/%) \
+	$(BENCH_GUEST_NAMES:%=bench/%)
 GUEST_BINS := $(GUEST_NAMES_ALL:%=$(GUEST_BUILD)/%.bin)
 
 # Freestanding EL1 code with the MMU off: no FP/SIMD, strict alignment
