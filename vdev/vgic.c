@@ -102,11 +102,29 @@ struct vgic_snap vgic_irq_snap(const struct vgic *vgic, const struct vgic_irq *i
 	return s;
 }
 
+/* irq may be pending or active now: vgic_flush must look at it. */
+static void vgic_mark_live(struct vgic *vgic, const struct vgic_irq *irq)
+{
+	if (irq->intid < VGIC_NR_PRIVATE) {
+		/* A private interrupt lives in its owner's struct vgic_vcpu. */
+		size_t owner = (size_t)((const char *)irq - (const char *)vgic->vcpu) /
+			       sizeof(vgic->vcpu[0]);
+
+		vgic->vcpu[owner].live_priv |= 1u << irq->intid;
+	} else {
+		unsigned int spi = irq->intid - VGIC_NR_PRIVATE;
+
+		vgic->live_spi[spi / 64] |= 1ull << (spi % 64);
+	}
+}
+
 void vgic_irq_commit(struct vgic *vgic, struct vgic_irq *irq, struct vgic_snap before,
 		     unsigned int accessor)
 {
 	struct vgic_snap now = vgic_irq_snap(vgic, irq);
 
+	if (vgic_irq_pending(irq) || irq->active)
+		vgic_mark_live(vgic, irq);
 	if (now.deliverable && (!before.deliverable || now.view != before.view) &&
 	    irq->target != accessor)
 		vgic_kick(vgic, irq->target);

@@ -76,19 +76,38 @@ static void vgic_lr_release(struct vgic *vgic, unsigned int vcpu, unsigned int s
 static void vgic_lr_select(struct vgic *vgic, unsigned int vcpu, struct vgic_lr_pick *pick)
 {
 	struct vgic_vcpu *vc = &vgic->vcpu[vcpu];
+	uint32_t priv = vc->live_priv;
 
-	for (unsigned int i = 0; i < VGIC_NR_PRIVATE; i++) {
-		if (vgic_lr_wanted(vgic, &vc->priv[i], vcpu))
-			vgic_lr_consider(pick, &vc->priv[i]);
-	}
-	for (unsigned int s = 0; s < vgic->nr_spis; s++) {
-		struct vgic_irq *irq = &vgic->spi[s];
+	/* Only the interrupts marked live; those found neither pending nor active drop out. */
+	while (priv) {
+		unsigned int i = (unsigned int)__builtin_ctz(priv);
+		struct vgic_irq *irq = &vc->priv[i];
 
-		/* One LR at a time: an SPI another vCPU holds stays there until released. */
-		if (irq->lr_vcpu != vcpu && (irq->lr_vcpu != VGIC_NO_VCPU || irq->target != vcpu))
-			continue;
-		if (vgic_lr_wanted(vgic, irq, vcpu))
+		priv &= priv - 1;
+		if (!vgic_irq_pending(irq) && !irq->active)
+			vc->live_priv &= ~(1u << i);
+		else if (vgic_lr_wanted(vgic, irq, vcpu))
 			vgic_lr_consider(pick, irq);
+	}
+	for (unsigned int w = 0; w * 64 < vgic->nr_spis; w++) {
+		uint64_t bits = vgic->live_spi[w];
+
+		while (bits) {
+			unsigned int b = (unsigned int)__builtin_ctzll(bits);
+			struct vgic_irq *irq = &vgic->spi[w * 64 + b];
+
+			bits &= bits - 1;
+			if (!vgic_irq_pending(irq) && !irq->active) {
+				vgic->live_spi[w] &= ~(1ull << b);
+				continue;
+			}
+			/* One LR at a time: an SPI another vCPU holds stays there until released. */
+			if (irq->lr_vcpu != vcpu &&
+			    (irq->lr_vcpu != VGIC_NO_VCPU || irq->target != vcpu))
+				continue;
+			if (vgic_lr_wanted(vgic, irq, vcpu))
+				vgic_lr_consider(pick, irq);
+		}
 	}
 }
 

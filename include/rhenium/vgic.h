@@ -143,6 +143,7 @@ struct vgic_vcpu {
 	struct vgic_irq priv[VGIC_NR_PRIVATE];
 	struct vgic_lr_slot lr[VGIC_MAX_LRS];
 	unsigned int nr_lrs; /* as passed to the last vgic_flush */
+	uint32_t live_priv;  /* private interrupts that may be pending or active (see live_spi) */
 	uint64_t affinity;   /* MPIDR Aff3 [39:32], Aff2..Aff0 [23:0] */
 	bool asleep;	     /* GICR_WAKER.ProcessorSleep */
 };
@@ -162,6 +163,12 @@ struct vgic {
 	struct vgic_irq spi[VGIC_MAX_SPIS];
 	uint64_t irouter[VGIC_MAX_SPIS];
 	struct vgic_stats stats;
+	/*
+	 * SPIs that may be pending or active: set by every state change that
+	 * makes one so (vgic_irq_commit), cleared by flush when it finds one
+	 * neither, so flush looks at these and not at every interrupt.
+	 */
+	uint64_t live_spi[VGIC_MAX_SPIS / 64];
 	/* Interrupts with hw_deact set: flush scans for them only when there are some. */
 	unsigned int nr_hw_deact;
 	/* Work for after the lock is dropped. */
