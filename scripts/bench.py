@@ -93,8 +93,8 @@ def run_guest(args, mib, log):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mib", type=int, default=64, help="MiB per dd pass")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--mib", type=int, default=128, help="MiB per dd pass")
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--smoke", action="store_true", help="one short run: the bench still works")
     parser.add_argument("--json", default=str(BUILD / "bench" / "results.json"))
     parser.add_argument("--icount", action="store_true", help="guest time from -icount (see above)")
