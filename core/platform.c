@@ -485,11 +485,22 @@ static int add_psci(struct discover *d, int node)
 	return PLATFORM_OK;
 }
 
+/* The GIC INTID of a node's first interrupt; 0 if it has none (or no GIC parent). */
+static int first_intid(struct discover *d, int node, uint32_t *intid)
+{
+	struct irq_list irqs;
+	int rc = read_irqs(d, node, &irqs);
+
+	*intid = 0;
+	if (rc || !irqs.cells || irqs.count == 0)
+		return rc;
+	return irq_intid(d, &irqs, 0, intid);
+}
+
 static int add_uart(struct discover *d, int depth)
 {
 	int node = d->lv[depth].node;
 	bool is_stdout = node == d->stdout_node;
-	struct irq_list irqs;
 	struct mem_range r;
 	uint32_t intid = 0;
 	int rc;
@@ -502,14 +513,9 @@ static int add_uart(struct discover *d, int depth)
 		return rc;
 	if (r.size == 0)
 		return fail(d, PLATFORM_ERR_INVALID, d->path, "reg", "size is 0");
-	rc = read_irqs(d, node, &irqs);
+	rc = first_intid(d, node, &intid);
 	if (rc)
 		return rc;
-	if (irqs.cells && irqs.count > 0) {
-		rc = irq_intid(d, &irqs, 0, &intid);
-		if (rc)
-			return rc;
-	}
 	d->out->uart = r;
 	d->out->uart_irq = intid;
 	d->have_uart = true;
@@ -607,7 +613,6 @@ static int add_virtio_mmio(struct discover *d, int depth)
 {
 	struct platform_info *out = d->out;
 	struct platform_virtio_mmio *t;
-	struct irq_list irqs;
 	struct mem_range r;
 	uint32_t intid = 0;
 	int rc;
@@ -630,14 +635,9 @@ static int add_virtio_mmio(struct discover *d, int depth)
 				    "0x%llx overlaps the virtio-mmio transport at 0x%llx",
 				    (unsigned long long)r.base, (unsigned long long)o->base);
 	}
-	rc = read_irqs(d, d->lv[depth].node, &irqs);
+	rc = first_intid(d, d->lv[depth].node, &intid);
 	if (rc)
 		return rc;
-	if (irqs.cells && irqs.count > 0) {
-		rc = irq_intid(d, &irqs, 0, &intid);
-		if (rc)
-			return rc;
-	}
 	if (out->virtio_mmio_count == PLATFORM_MAX_VIRTIO_MMIO)
 		return fail(d, PLATFORM_ERR_LIMIT, d->path, NULL,
 			    "more than %u virtio-mmio transports", PLATFORM_MAX_VIRTIO_MMIO);
