@@ -5,7 +5,7 @@
 #   make            build build/rhenium.elf and build/rhenium.bin
 #   make run        boot it on QEMU virt with the default Linux VM (see RUN_VM below)
 #   make test       host unit tests, fuzz and bench smoke runs, QEMU system tests
-#   make bench      performance beside its baseline (Markdown table, build/bench/results.json)
+#   make bench      performance beside its baseline (Markdown tables, build/bench/results.json, micro.png)
 #   make lint       clang-format check, cppcheck, shellcheck
 #   make coverage   line coverage of the host-tested generic code
 #   make fuzz       libFuzzer on the device-tree reader and the virtio devices (FUZZ_SECONDS)
@@ -204,16 +204,15 @@ test: $(SETUP_STAMP)
 # Performance, each figure beside its baseline from the same run (scripts/bench.py): a
 # Markdown table and build/bench/results.json. bench-smoke runs each benchmark once,
 # briefly, inside `make test`, so the benchmarks never rot; nothing asserts a timing.
-bench: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
+bench: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs guests
 	@$(PYTHON) scripts/bench.py
 
-bench-smoke: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
+bench-smoke: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs guests
 	@$(PYTHON) scripts/bench.py --smoke --json $(BUILD)/bench/smoke.json
 
-# Deterministic (icount) boot-to-shell cost, native vs under Rhenium.
+# Only the deterministic (icount) boot-to-shell cost, native vs under Rhenium.
 boot-cost: $(SETUP_STAMP) $(BUILD)/rhenium.bin initramfs
-	@$(PYTHON) scripts/boot-cost.py --smp 1
-	@$(PYTHON) scripts/boot-cost.py --smp 4
+	@$(PYTHON) scripts/bench.py --only boot --json $(BUILD)/bench/boot.json
 
 # ---------------------------------------------------------------- fuzzing
 FUZZ_SRCS := $(filter-out $(HOST_EXCLUDE),$(GENERIC_SRCS)) $(wildcard arch/fake/*.c)

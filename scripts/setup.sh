@@ -34,6 +34,8 @@ HOST_PKGS=(
 	clang libclang-rt-14-dev cppcheck clang-format clang-tidy shellcheck xz-utils zstd
 	# build-tfa.sh: host compiler for fiptool, which links libcrypto
 	make gcc libc6-dev libssl-dev
+	# bench.py: the chart; the TCG instruction-counting plugin's glib headers
+	gnuplot-nox libglib2.0-dev
 )
 QEMU_MIN_MAJOR=10
 BPO_FILE=/etc/apt/sources.list.d/rhenium-bookworm-backports.sources
