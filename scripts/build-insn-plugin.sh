@@ -36,7 +36,6 @@ SO=$OUT/libinsn.so
 INFO=$OUT/BUILD-INFO
 LOG=$OUT/build.log
 SAPT=$OUT/apt # private apt state for the source download
-SYS_LOG=$RH_CACHE/setup-apt.log
 CFLAGS=(-std=gnu11 -O2 -g -Wall -shared -fPIC)
 
 force=0
@@ -83,30 +82,9 @@ t0=$(rh_now)
 : >"$LOG"
 
 # ----------------------------------------------------------------- glib ---
-# setup.sh lists libglib2.0-dev among its host packages; install it here only
-# if it is missing (bookworm, system apt as root, like setup.sh does).
-sys_apt() {
-	local tries=0
-	printf '\n=== %s apt-get %s\n' "$(date '+%F %T')" "$*" >>"$SYS_LOG"
-	while :; do
-		if rh_as_root env DEBIAN_FRONTEND=noninteractive \
-			apt-get -q -y -o DPkg::Lock::Timeout=900 "$@" >>"$SYS_LOG" 2>&1; then
-			return 0
-		fi
-		if tail -n 5 "$SYS_LOG" | grep -q 'Could not get lock' && [ "$tries" -lt 180 ]; then
-			tries=$((tries + 1))
-			sleep 5
-			continue
-		fi
-		return 1
-	done
-}
+# The glib headers come with setup.sh's host packages (libglib2.0-dev).
 if ! rh_pkg_installed libglib2.0-dev || ! command -v pkg-config >/dev/null 2>&1; then
-	printf 'installing libglib2.0-dev '
-	if ! sys_apt install libglib2.0-dev pkg-config; then
-		sys_apt update || rh_die "apt-get update failed" "$SYS_LOG"
-		sys_apt install libglib2.0-dev pkg-config || rh_die "apt-get install libglib2.0-dev failed" "$SYS_LOG"
-	fi
+	rh_die "libglib2.0-dev and pkg-config are missing: run scripts/setup.sh first"
 fi
 pkg-config --exists glib-2.0 || rh_die "pkg-config does not find glib-2.0 although libglib2.0-dev is installed"
 

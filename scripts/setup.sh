@@ -35,7 +35,7 @@ HOST_PKGS=(
 	# build-tfa.sh: host compiler for fiptool, which links libcrypto
 	make gcc libc6-dev libssl-dev
 	# bench.py: the chart; the TCG instruction-counting plugin's glib headers
-	gnuplot-nox libglib2.0-dev
+	gnuplot-nox libglib2.0-dev pkg-config
 )
 QEMU_MIN_MAJOR=10
 BPO_FILE=/etc/apt/sources.list.d/rhenium-bookworm-backports.sources
