@@ -1482,6 +1482,17 @@ static void mk_loop1(struct vq *q)
 	vq_kick(q, 0);
 }
 
+/*
+ * Table entries [first, first + count): one-sector reads into the same
+ * buffer, the last one the status byte, each linked to the next.
+ */
+static void put_read_table(uintptr_t t, unsigned first, unsigned count)
+{
+	for (unsigned i = first; i + 1 < first + count; i++)
+		desc_put(t, i, addr_of(data), SECTOR, D_WRITE | D_NEXT, (uint16_t)(i + 1));
+	desc_put(t, first + count - 1, addr_of(stat), 1, D_WRITE, 0);
+}
+
 /* A chain longer than the queue, through an indirect table, without any loop. */
 /* Header, n - 2 one-sector reads into the same buffer, status: an n-buffer chain. */
 static void kick_long_indirect(struct vq *q, unsigned n)
@@ -1490,9 +1501,7 @@ static void kick_long_indirect(struct vq *q, unsigned n)
 
 	hdr_set(addr_of(hdrs[0]), BLK_T_IN, 0);
 	desc_put(t, 0, addr_of(hdrs[0]), 16, D_NEXT, 1);
-	for (unsigned i = 1; i + 1 < n; i++)
-		desc_put(t, i, addr_of(data), SECTOR, D_WRITE | D_NEXT, (uint16_t)(i + 1));
-	desc_put(t, n - 1, addr_of(stat), 1, D_WRITE, 0);
+	put_read_table(t, 1, n - 1);
 	desc_put(q->desc, 0, t, 16 * n, D_INDIRECT, 0);
 	vq_kick(q, 0);
 }
@@ -1507,14 +1516,11 @@ static void kick_long_indirect(struct vq *q, unsigned n)
 static void mk_long_indirect(struct vq *q)
 {
 	uintptr_t t = addr_of(itab);
-	unsigned n = 256;
 
 	hdr_set(addr_of(hdrs[0]), BLK_T_IN, 0);
 	desc_put(q->desc, 0, addr_of(hdrs[0]), 16, D_NEXT, 1);
-	for (unsigned i = 0; i + 1 < n; i++)
-		desc_put(t, i, addr_of(data), SECTOR, D_WRITE | D_NEXT, (uint16_t)(i + 1));
-	desc_put(t, n - 1, addr_of(stat), 1, D_WRITE, 0);
-	desc_put(q->desc, 1, t, 16 * n, D_INDIRECT, 0);
+	put_read_table(t, 0, 256);
+	desc_put(q->desc, 1, t, 16 * 256, D_INDIRECT, 0);
 	vq_kick(q, 0);
 }
 
