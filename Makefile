@@ -53,7 +53,7 @@ INCLUDES := -Iinclude -Iarch/$(ARCH)/include
 # Freestanding, position independent (entry.S applies its own relocations),
 # no FP/SIMD (guest state we must not clobber), strict alignment (runs with
 # the MMU off at first, where memory is Device and unaligned accesses fault).
-TARGET_CFLAGS := -std=c11 -ffreestanding -nostdlib -fpie -fvisibility=hidden -fno-plt \
+TARGET_CFLAGS := -std=c11 -ffreestanding -nostdlib -fpie -fvisibility=hidden \
 	-mgeneral-regs-only -mstrict-align -mno-outline-atomics -mbranch-protection=none \
 	-fno-stack-protector -fno-omit-frame-pointer -ffunction-sections -fdata-sections \
 	-fno-tree-loop-distribute-patterns -O2 -g $(WARNINGS) $(INCLUDES) -MMD -MP \
@@ -93,6 +93,15 @@ $(BUILD)/target/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(TARGET_ASFLAGS) -c $< -o $@
+
+# Changed compiler or linker flags rebuild everything (the revision is left
+# out: only its user below needs rebuilding when HEAD moves).
+TARGET_FLAGS_SIG := $(subst ',,$(filter-out -DRHENIUM_GIT_REV=%,$(TARGET_CFLAGS)) | \
+	$(TARGET_ASFLAGS) | $(TARGET_LDFLAGS))
+$(TARGET_OBJS): $(BUILD)/target/flags
+$(BUILD)/target/flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(TARGET_FLAGS_SIG)' | cmp -s - $@ || echo '$(TARGET_FLAGS_SIG)' > $@
 
 # The revision is baked into the banner: rebuild its user when HEAD moves.
 $(BUILD)/target/core/boot.c.o: $(BUILD)/git-rev
