@@ -181,31 +181,32 @@ int abort_dabt_decode(uint64_t esr, struct abort_dabt *out)
 {
 	unsigned int ec = abort_esr_ec(esr);
 	uint32_t iss = abort_esr_iss(esr);
-	struct abort_dabt d = { 0 };
+	bool isv = (iss & DABT_ISV) != 0;
 
 	if (ec != ESR_EC_DABT_LOW && ec != ESR_EC_DABT_CUR)
 		return ABORT_ERR_CLASS;
-	d.same_el = ec == ESR_EC_DABT_CUR;
-	d.il32 = abort_esr_il32(esr);
-	d.isv = (iss & DABT_ISV) != 0;
+	/*
+	 * Field by field into *out, every field written: this runs on every
+	 * MMIO trap, and a zeroed local copied out cost a memset and a memcpy.
+	 */
+	out->same_el = ec == ESR_EC_DABT_CUR;
+	out->il32 = abort_esr_il32(esr);
+	out->isv = isv;
 	/* Without ISV, bits [23:14] carry other fields (TopLevel, WU, FnP, PFV): keep them out. */
-	if (d.isv) {
-		d.size = 1U << abort_field(iss, DABT_SAS_POS, 3);
-		d.sign_extend = (iss & DABT_SSE) != 0;
-		d.reg = abort_field(iss, DABT_SRT_POS, 0x1f);
-		d.reg64 = (iss & DABT_SF) != 0;
-		d.acquire_release = (iss & DABT_AR) != 0;
-	}
-	d.vncr = (iss & DABT_VNCR) != 0;
-	d.set = abort_field(iss, DABT_SET_POS, 3);
-	d.fnv = (iss & DABT_FNV) != 0;
-	d.ea = (iss & DABT_EA) != 0;
-	d.cm = (iss & DABT_CM) != 0;
-	d.s1ptw = (iss & DABT_S1PTW) != 0;
-	d.write = (iss & DABT_WNR) != 0;
-	d.dfsc = iss & ABT_FSC_BITS;
-	d.fault = abort_fault_decode(d.dfsc);
-	*out = d;
+	out->size = isv ? 1U << abort_field(iss, DABT_SAS_POS, 3) : 0;
+	out->sign_extend = isv && (iss & DABT_SSE) != 0;
+	out->reg = isv ? abort_field(iss, DABT_SRT_POS, 0x1f) : 0;
+	out->reg64 = isv && (iss & DABT_SF) != 0;
+	out->acquire_release = isv && (iss & DABT_AR) != 0;
+	out->vncr = (iss & DABT_VNCR) != 0;
+	out->set = abort_field(iss, DABT_SET_POS, 3);
+	out->fnv = (iss & DABT_FNV) != 0;
+	out->ea = (iss & DABT_EA) != 0;
+	out->cm = (iss & DABT_CM) != 0;
+	out->s1ptw = (iss & DABT_S1PTW) != 0;
+	out->write = (iss & DABT_WNR) != 0;
+	out->dfsc = iss & ABT_FSC_BITS;
+	out->fault = abort_fault_decode(out->dfsc);
 	return 0;
 }
 

@@ -256,6 +256,12 @@ static void hyp_irq_cpu_setup(void)
 	arch_irq_enable(ARCH_KICK_SGI);
 }
 
+bool hyp_vcpu_may_continue(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->state, __ATOMIC_SEQ_CST) == VCPU_RUNNABLE && !v->reload &&
+	       !__atomic_load_n(&hyp_sched[v->pcpu].slice_expired, __ATOMIC_RELAXED);
+}
+
 /* Makes `v` the vCPU whose state is in this CPU's registers. */
 static void hyp_switch_to(struct sched_cpu *sc, struct vcpu *v)
 {

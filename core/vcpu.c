@@ -260,6 +260,8 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 	struct abort_wfx wfx;
 
 	switch (exit->kind) {
+	case VCPU_EXIT_KIND_HANDLED:
+		return true;
 	case VCPU_EXIT_KIND_IRQ:
 	case VCPU_EXIT_KIND_FIQ:
 		vcpu->exits[VCPU_EXIT_IRQ]++;
@@ -309,6 +311,41 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit)
 		arch_vcpu_inject_undef(vcpu);
 		return true;
 	}
+}
+
+enum vcpu_fast_exit vcpu_handle_exit_fast(struct vcpu *vcpu, const struct vcpu_exit *exit)
+{
+	struct vgic *vgic = &vcpu->vm->vgic;
+	bool cont;
+
+	if (exit->kind != VCPU_EXIT_KIND_SYNC)
+		return VCPU_FAST_DECLINED;
+	switch (abort_esr_ec(exit->esr)) {
+	case ESR_EC_HVC64:
+	case ESR_EC_SMC64:
+	case ESR_EC_DABT_LOW:
+	case ESR_EC_SYS64:
+		break;
+	default:
+		/* WFI and WFE are the scheduler's business; the rest is rare. */
+		return VCPU_FAST_DECLINED;
+	}
+	/*
+	 * With no list register in use the model holds all of the vCPU's
+	 * interrupt state (there is nothing for vgic_sync to fold back), so a
+	 * handler that reads it sees what the long way would show.
+	 */
+	if (vcpu->index >= vgic->nr_vcpus || vgic->vcpu[vcpu->index].lr_used != 0)
+		return VCPU_FAST_DECLINED;
+	cont = vcpu_handle_exit(vcpu, exit);
+	/*
+	 * Still nothing to deliver means vgic_flush would write the same empty
+	 * list registers the CPU holds: entering again now is what the long way
+	 * would do, minus the walk through the scheduler.
+	 */
+	if (cont && hyp_vcpu_may_continue(vcpu) && vgic_vcpu_quiet(vgic, vcpu->index))
+		return VCPU_FAST_RESUME;
+	return VCPU_FAST_HANDLED;
 }
 
 bool vcpu_run_once(struct vcpu *vcpu)

@@ -164,25 +164,36 @@ static unsigned int vgic_lr_collect_deact(struct vgic *vgic, unsigned int vcpu, 
 	return n;
 }
 
-unsigned int vgic_flush(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs, unsigned int nr_lrs,
-			uint64_t *hcr)
+bool vgic_vcpu_quiet(const struct vgic *vgic, unsigned int vcpu)
 {
-	unsigned int nr = MIN(nr_lrs, (unsigned int)VGIC_MAX_LRS);
+	/*
+	 * No live bit means no occupied LR either: a slot's interrupt keeps its
+	 * bit until a flush finds it idle, and that flush releases the slot.
+	 * Read without the lock: a bit another CPU sets right after this look
+	 * comes with a kick (vgic_irq_commit), which makes the vCPU exit at once
+	 * and flush again, as if the change had come a moment after the flush.
+	 */
+	if (vcpu >= vgic->nr_vcpus ||
+	    __atomic_load_n(&vgic->vcpu[vcpu].live_priv, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&vgic->nr_hw_deact, __ATOMIC_RELAXED))
+		return false;
+	for (unsigned int w = 0; w * 64 < vgic->nr_spis; w++) {
+		if (__atomic_load_n(&vgic->live_spi[w], __ATOMIC_RELAXED))
+			return false;
+	}
+	return true;
+}
+
+static unsigned int vgic_flush_live(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs,
+				    unsigned int nr, uint64_t *hcr)
+{
+	struct vgic_vcpu *vc = &vgic->vcpu[vcpu];
 	struct vgic_lr_pick pick = { .max = nr };
 	uint32_t deact[8];
 	unsigned int nr_deact, used = 0;
 	bool overflow, any_pending = false;
-	struct vgic_vcpu *vc;
-
-	for (unsigned int i = 0; i < nr_lrs; i++)
-		lrs[i] = 0;
-	*hcr = VGIC_HCR_EN;
-	if (vcpu >= vgic->nr_vcpus)
-		return 0;
-	vc = &vgic->vcpu[vcpu];
 
 	vgic_lock(vgic);
-	vc->nr_lrs = nr;
 	vgic_lr_select(vgic, vcpu, &pick);
 	overflow = pick.candidates > pick.n;
 	vgic_lr_assign(vgic, vcpu, &pick, nr);
@@ -249,6 +260,25 @@ unsigned int vgic_flush(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs, uns
 	return used;
 }
 
+unsigned int vgic_flush(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs, unsigned int nr_lrs,
+			uint64_t *hcr)
+{
+	unsigned int nr = MIN(nr_lrs, (unsigned int)VGIC_MAX_LRS);
+
+	for (unsigned int i = 0; i < nr_lrs; i++)
+		lrs[i] = 0;
+	*hcr = VGIC_HCR_EN;
+	if (vcpu >= vgic->nr_vcpus)
+		return 0;
+	vgic->vcpu[vcpu].nr_lrs = nr;
+	vgic->vcpu[vcpu].lr_used = 0;
+	/* The common entry (after a trap that left interrupts alone) ends here. */
+	if (vgic_vcpu_quiet(vgic, vcpu))
+		return 0;
+	vgic->vcpu[vcpu].lr_used = vgic_flush_live(vgic, vcpu, lrs, nr, hcr);
+	return vgic->vcpu[vcpu].lr_used;
+}
+
 static void vgic_lr_fold(struct vgic *vgic, unsigned int vcpu, unsigned int slot, uint64_t lr)
 {
 	struct vgic_lr_slot *s = &vgic->vcpu[vcpu].lr[slot];
@@ -289,8 +319,11 @@ void vgic_sync(struct vgic *vgic, unsigned int vcpu, const uint64_t *lrs, unsign
 	if (vcpu >= vgic->nr_vcpus)
 		return;
 	vc = &vgic->vcpu[vcpu];
+	/* Slots change only in this vCPU's own flush and sync: no lock needed to see them all empty. */
+	nr = MIN(MIN(nr_lrs, vc->nr_lrs), vc->lr_used);
+	if (nr == 0)
+		return;
 	vgic_lock(vgic);
-	nr = MIN(nr_lrs, vc->nr_lrs);
 	for (unsigned int i = 0; i < nr; i++) {
 		if (vc->lr[i].irq)
 			vgic_lr_fold(vgic, vcpu, i, lrs[i]);

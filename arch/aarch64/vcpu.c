@@ -639,6 +639,33 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	isb();
 }
 
+/*
+ * The trap vector's C half (vcpu_trap in vcpu_switch.S), run with the guest
+ * still configured (HCR_EL2, list registers, ICH_HCR_EL2 as arch_vcpu_run
+ * left them) and every guest register saved in regs, the first member of
+ * its struct vcpu. Returns VCPU_TRAP_RESUME to re-enter the guest at once,
+ * else the exit kind vcpu_enter reports to arch_vcpu_run.
+ */
+uint64_t arch_vcpu_trap(struct vcpu_regs *regs);
+_Static_assert(offsetof(struct vcpu, regs) == 0, "vcpu_trap passes the vcpu as its regs");
+uint64_t arch_vcpu_trap(struct vcpu_regs *regs)
+{
+	struct vcpu *vcpu = (struct vcpu *)regs;
+	struct vcpu_exit exit = { .kind = VCPU_EXIT_KIND_SYNC };
+
+	exit.esr = sysreg_read(esr_el2);
+	exit.far = sysreg_read(far_el2);
+	exit.fault_ipa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (exit.far & 0xfff);
+	switch (vcpu_handle_exit_fast(vcpu, &exit)) {
+	case VCPU_FAST_RESUME:
+		return VCPU_TRAP_RESUME;
+	case VCPU_FAST_HANDLED:
+		return VCPU_EXIT_KIND_HANDLED;
+	default:
+		return VCPU_EXIT_KIND_SYNC;
+	}
+}
+
 void arch_vcpu_skip_instruction(struct vcpu *vcpu, const struct vcpu_exit *exit)
 {
 	vcpu->regs.pc += (exit->esr & ESR_IL) ? 4 : 2;

@@ -9,7 +9,11 @@
  *   Pushes the hypervisor's callee-saved registers, records regs in
  *   cpu_local.guest_regs, loads the guest's registers and ERETs. It "returns"
  *   when the guest exits, through vcpu_exit below, with the exception kind
- *   (0 sync, 1 IRQ, 2 FIQ, 3 SError) in x0.
+ *   (enum vcpu_exit_kind) in x0.
+ *
+ * A synchronous exception (a trap) first takes the short way, vcpu_trap:
+ * arch_vcpu_trap() handles it right there, below vcpu_enter's frame, and
+ * most traps go straight back into the guest (vcpu_handle_exit_fast).
  */
 #include <arch/layout.h>
 
@@ -28,6 +32,8 @@ vcpu_enter:
 	mrs	x1, tpidr_el2
 	str	x0, [x1, #CPU_LOCAL_GUEST_REGS]
 
+/* Loads the guest's registers from x0 (struct vcpu_regs) and enters it. */
+vcpu_resume:
 	ldp	x1, x2, [x0, #VREGS_PC]
 	msr	elr_el2, x1
 	msr	spsr_el2, x2
@@ -53,14 +59,8 @@ vcpu_enter:
 	dsb	nsh
 	isb
 
-/*
- * Entered from a lower-EL vector with the guest's x0/x1 pushed on SP_EL2 and
- * the exception kind in x1.
- */
-	.global vcpu_exit
-vcpu_exit:
-	mrs	x0, tpidr_el2
-	ldr	x0, [x0, #CPU_LOCAL_GUEST_REGS]
+/* Saves every guest register into the struct vcpu_regs at x0; the guest's x0/x1 are on the stack. */
+.macro save_guest_regs
 	stp	x2, x3, [x0, #VREGS_X(2)]
 	stp	x4, x5, [x0, #VREGS_X(4)]
 	stp	x6, x7, [x0, #VREGS_X(6)]
@@ -81,8 +81,20 @@ vcpu_exit:
 	mrs	x2, elr_el2
 	mrs	x3, spsr_el2
 	stp	x2, x3, [x0, #VREGS_PC]
+.endm
 
+/*
+ * Entered from a lower-EL vector with the guest's x0/x1 pushed on SP_EL2 and
+ * the exception kind in x1.
+ */
+	.global vcpu_exit
+vcpu_exit:
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #CPU_LOCAL_GUEST_REGS]
+	save_guest_regs
 	mov	x0, x1
+/* Back into vcpu_enter's caller with the exit kind in x0. */
+vcpu_return:
 	ldp	x19, x20, [sp, #16]
 	ldp	x21, x22, [sp, #32]
 	ldp	x23, x24, [sp, #48]
@@ -90,3 +102,22 @@ vcpu_exit:
 	ldp	x27, x28, [sp, #80]
 	ldp	x29, x30, [sp], #HYP_FRAME
 	ret
+
+/*
+ * Entered from the lower-EL synchronous vectors with the guest's x0/x1
+ * pushed on SP_EL2. Every register is saved first (the handler may read or
+ * write any of them: an MMIO load into x20, say), then arch_vcpu_trap()
+ * decides: VCPU_TRAP_RESUME re-enters the guest, anything else is the exit
+ * kind vcpu_enter returns.
+ */
+	.global vcpu_trap
+vcpu_trap:
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #CPU_LOCAL_GUEST_REGS]
+	save_guest_regs
+	bl	arch_vcpu_trap
+	cmp	x0, #VCPU_TRAP_RESUME
+	b.ne	vcpu_return
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #CPU_LOCAL_GUEST_REGS]
+	b	vcpu_resume

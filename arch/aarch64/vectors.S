@@ -5,7 +5,8 @@
  * full register state into a struct exception_frame and reports it. Entries
  * from a lower EL are guest exits: vcpu_switch.S saves the guest's registers
  * and returns from vcpu_enter() with the kind of exception, and C code
- * dispatches it by exception class (core/vcpu.c).
+ * dispatches it by exception class (core/vcpu.c). Synchronous ones (traps)
+ * first try the short way back into the guest (vcpu_trap).
  */
 #include <arch/layout.h>
 
@@ -37,6 +38,13 @@
 	b	vcpu_exit
 .endm
 
+/* A trap: vcpu_trap tries to handle it without leaving vcpu_enter's frame. */
+.macro guest_trap_entry
+	.balign	128
+	stp	x0, x1, [sp, #-16]!
+	b	vcpu_trap
+.endm
+
 	.text
 	.balign	2048
 	.global el2_vectors
@@ -50,11 +58,11 @@ el2_vectors:
 	vector_entry FROM_SPX + KIND_FIQ
 	vector_entry FROM_SPX + KIND_SERROR
 	/* Anything from a lower EL is a guest exit (AArch32 only at guest EL0). */
-	guest_exit_entry KIND_SYNC
+	guest_trap_entry
 	guest_exit_entry KIND_IRQ
 	guest_exit_entry KIND_FIQ
 	guest_exit_entry KIND_SERROR
-	guest_exit_entry KIND_SYNC
+	guest_trap_entry
 	guest_exit_entry KIND_IRQ
 	guest_exit_entry KIND_FIQ
 	guest_exit_entry KIND_SERROR

@@ -37,6 +37,11 @@ unsigned int hyp_vm_count_get(void);
 struct vm *hyp_vm_get(unsigned int index);
 struct vm *hyp_vm_find(const char *name, size_t len);
 /* "hvc 3 smc 0 mmio 120 ..." for one vCPU. */
+/*
+ * True if `v`, loaded and running on this CPU, may be entered again without
+ * a scheduler pass: still runnable, not reset, and its slice not over.
+ */
+bool hyp_vcpu_may_continue(const struct vcpu *v);
 void hyp_vcpu_exit_summary(const struct vcpu *v, char *line, size_t size);
 
 #endif

@@ -51,6 +51,14 @@ enum vcpu_exit_kind {
 	VCPU_EXIT_KIND_IRQ = 1,
 	VCPU_EXIT_KIND_FIQ = 2,
 	VCPU_EXIT_KIND_SERROR = 3,
+	/* A trap vcpu_handle_exit_fast already handled; only the scheduler still has to look. */
+	VCPU_EXIT_KIND_HANDLED = 4,
+};
+
+enum vcpu_fast_exit {
+	VCPU_FAST_DECLINED, /* take the long way: vcpu_handle_exit after the flush/sync cycle */
+	VCPU_FAST_RESUME,   /* handled: enter the guest again right away */
+	VCPU_FAST_HANDLED, /* handled, but the scheduler or the vgic must run before the next entry */
 };
 
 struct vcpu_exit {
@@ -80,6 +88,12 @@ const char *vcpu_exit_reason_name(enum vcpu_exit_reason reason);
 void vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t x0);
 /* Handles one exit; returns false if the vCPU must stop running. */
 bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit);
+/*
+ * The short way for a trap (HVC, SMC, data abort, system register), taken
+ * straight from the exception vector while the vCPU's state is still in the
+ * CPU: no list register sync and flush, no scheduler pass. See docs/vcpu.md.
+ */
+enum vcpu_fast_exit vcpu_handle_exit_fast(struct vcpu *vcpu, const struct vcpu_exit *exit);
 /*
  * Enters the (loaded) vCPU once and handles the exit it comes back with.
  * Returns false if the VM stopped while it was being entered.

@@ -142,10 +142,11 @@ struct vgic_lr_slot {
 struct vgic_vcpu {
 	struct vgic_irq priv[VGIC_NR_PRIVATE];
 	struct vgic_lr_slot lr[VGIC_MAX_LRS];
-	unsigned int nr_lrs; /* as passed to the last vgic_flush */
-	uint32_t live_priv;  /* private interrupts that may be pending or active (see live_spi) */
-	uint64_t affinity;   /* MPIDR Aff3 [39:32], Aff2..Aff0 [23:0] */
-	bool asleep;	     /* GICR_WAKER.ProcessorSleep */
+	unsigned int nr_lrs;  /* as passed to the last vgic_flush */
+	unsigned int lr_used; /* slots from lr_used on are empty since the last vgic_flush */
+	uint32_t live_priv;   /* private interrupts that may be pending or active (see live_spi) */
+	uint64_t affinity;    /* MPIDR Aff3 [39:32], Aff2..Aff0 [23:0] */
+	bool asleep;	      /* GICR_WAKER.ProcessorSleep */
 };
 
 #define VGIC_LOG_ONCE_MAX 32
@@ -241,6 +242,14 @@ int vgic_send_sgi(struct vgic *vgic, unsigned int sender, uint64_t sgi1r);
  */
 unsigned int vgic_flush(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs, unsigned int nr_lrs,
 			uint64_t *hcr);
+
+/*
+ * True if nothing is pending or active for `vcpu` and no LR of it is in use:
+ * vgic_flush would write only empty LRs and ICH_HCR_EL2.En. A trap handled
+ * while this holds, and still holds afterwards, may go straight back into the
+ * guest without a flush and sync (vcpu_handle_exit_fast). Lock-free.
+ */
+bool vgic_vcpu_quiet(const struct vgic *vgic, unsigned int vcpu);
 
 /*
  * After `vcpu` exits: lrs[0 .. nr_lrs) as read back from ICH_LR<n>_EL2 (the

@@ -305,3 +305,96 @@ TEST(vcpu_unknown_traps_inject_undefined)
 	CHECK(strcmp(vcpu_exit_reason_name(VCPU_EXIT_MMIO), "mmio") == 0);
 	CHECK(strcmp(vcpu_exit_reason_name(VCPU_EXIT_REASONS), "?") == 0);
 }
+
+static enum vcpu_fast_exit fast(struct vcpu *v, enum vcpu_exit_kind kind, uint64_t esr,
+				uint64_t ipa)
+{
+	struct vcpu_exit exit = { kind, esr, 0, ipa };
+
+	return vcpu_handle_exit_fast(v, &exit);
+}
+
+/*
+ * Each vCPU on a physical CPU of its own that nothing else here runs on
+ * (the fake arch is CPU 0): kicks from other tests leave CPU 0's slice
+ * expired, and a kick between vCPUs sharing a CPU rightly ends the slice.
+ */
+static struct vm *make_vm_spread(void)
+{
+	struct vm *vm = make_vm();
+
+	vm->vcpus[0].pcpu = 2;
+	vm->vcpus[1].pcpu = 3;
+	return vm;
+}
+
+TEST(vcpu_fast_exit_resumes_plain_traps)
+{
+	struct vm *vm = make_vm_spread();
+	struct vcpu *v = &vm->vcpus[0];
+
+	v->regs.x[0] = 0x80000000; /* SMCCC_VERSION */
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC, ESR(0x16, 0), 0), VCPU_FAST_RESUME);
+	CHECK_EQ(v->regs.x[0], 0x10001);
+	CHECK_EQ(v->exits[VCPU_EXIT_HVC], 1);
+	/* LDR x20, [dev]: the loaded value lands in the saved x20 the vector restores. */
+	dev_reg = 0x5a5a;
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC,
+		      ESR(0x24, DABT_ISV | DABT_SAS(3) | DABT_SRT(20) | DFSC_TRANSLATION_L3),
+		      TEST_DEV_BASE),
+		 VCPU_FAST_RESUME);
+	CHECK_EQ(v->regs.x[20], 0x5a5a);
+	CHECK_EQ(v->regs.pc, 4);
+}
+
+TEST(vcpu_fast_exit_leaves_the_rest_to_the_long_way)
+{
+	struct vm *vm = make_vm_spread();
+	struct vcpu *v = &vm->vcpus[0];
+
+	/* Not traps it takes: untouched, for vcpu_handle_exit to see. */
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_IRQ, 0, 0), VCPU_FAST_DECLINED);
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC, ESR(0x01, 0), 0), VCPU_FAST_DECLINED); /* WFI */
+	CHECK_EQ(v->state, VCPU_RUNNABLE);
+	CHECK_EQ(v->regs.pc, 0);
+	/* An LR in use: the model lacks what the guest did to it until vgic_sync. */
+	vm->vgic.vcpu[0].lr_used = 1;
+	v->regs.x[0] = 0x80000000;
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC, ESR(0x16, 0), 0), VCPU_FAST_DECLINED);
+	CHECK_EQ(v->regs.x[0], 0x80000000);
+	CHECK_EQ(v->exits[VCPU_EXIT_HVC], 0);
+}
+
+TEST(vcpu_fast_exit_hands_over_when_something_changed)
+{
+	struct vm *vm = make_vm_spread();
+	struct vcpu *v = &vm->vcpus[0];
+	/* MSR ICC_SGI1R_EL1, x2 */
+	uint64_t sgi =
+		ESR(0x18, (3ULL << 20) | (5ULL << 17) | (12ULL << 10) | (2ULL << 5) | (11ULL << 1));
+	uint64_t ctlr = 0x12;
+
+	vgic_dist_mmio(&vm->vgic, 0, 0, 4, true, &ctlr);
+	/* An SGI to the other vCPU leaves this one with nothing to deliver: straight back. */
+	v->regs.x[2] = (3ULL << 24) | (1ULL << 1);
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC, sgi, 0), VCPU_FAST_RESUME);
+	/* One to itself needs a flush before the next entry. */
+	v->regs.x[2] = (3ULL << 24) | 1ULL;
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC, sgi, 0), VCPU_FAST_HANDLED);
+	CHECK(vgic_has_pending(&vm->vgic, 0, VGIC_VMCR_ANY));
+	CHECK_EQ(v->regs.pc, 8);
+	/* The long way must not handle it a second time. */
+	{
+		struct vcpu_exit handled = { VCPU_EXIT_KIND_HANDLED, sgi, 0, 0 };
+
+		CHECK(vcpu_handle_exit(v, &handled));
+		CHECK_EQ(v->regs.pc, 8);
+	}
+
+	/* A state change (PSCI CPU_OFF) goes to the scheduler too. */
+	vm = make_vm_spread();
+	v = &vm->vcpus[0];
+	v->regs.x[0] = PSCI_CPU_OFF;
+	CHECK_EQ(fast(v, VCPU_EXIT_KIND_SYNC, ESR(0x16, 0), 0), VCPU_FAST_HANDLED);
+	CHECK_EQ(v->state, VCPU_OFF);
+}

@@ -37,6 +37,9 @@
 #define VREGS_PSTATE (32 * 8)
 #define VREGS_SIZE (33 * 8)
 
+/* arch_vcpu_trap() result: back into the guest (not an enum vcpu_exit_kind). */
+#define VCPU_TRAP_RESUME 255
+
 #define R_AARCH64_RELATIVE 1027
 
 #endif
