@@ -113,12 +113,15 @@ static void vgic_lr_select(struct vgic *vgic, unsigned int vcpu, struct vgic_lr_
 
 /* Keeps chosen interrupts in the LR they already have, releases the rest, fills gaps. */
 static void vgic_lr_assign(struct vgic *vgic, unsigned int vcpu, struct vgic_lr_pick *pick,
-			   unsigned int nr)
+			   unsigned int nr, unsigned int prev_used)
 {
 	struct vgic_vcpu *vc = &vgic->vcpu[vcpu];
 	unsigned int slot = 0;
 
-	for (unsigned int i = 0; i < VGIC_MAX_LRS; i++) {
+	for (unsigned int j = 0; j < pick->n; j++)
+		pick->placed[j] = false;
+	/* Slots from the last flush's lr_used on are empty (sync only ever empties slots). */
+	for (unsigned int i = 0; i < prev_used; i++) {
 		struct vgic_irq *irq = vc->lr[i].irq;
 		bool keep = false;
 
@@ -185,18 +188,22 @@ bool vgic_vcpu_quiet(const struct vgic *vgic, unsigned int vcpu)
 }
 
 static unsigned int vgic_flush_live(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs,
-				    unsigned int nr, uint64_t *hcr)
+				    unsigned int nr, uint64_t *hcr, unsigned int prev_used)
 {
 	struct vgic_vcpu *vc = &vgic->vcpu[vcpu];
-	struct vgic_lr_pick pick = { .max = nr };
+	/* Not an initializer: that would zero all the arrays, and only the first n are used. */
+	struct vgic_lr_pick pick;
 	uint32_t deact[8];
 	unsigned int nr_deact, used = 0;
 	bool overflow, any_pending = false;
 
+	pick.n = 0;
+	pick.max = nr;
+	pick.candidates = 0;
 	vgic_lock(vgic);
 	vgic_lr_select(vgic, vcpu, &pick);
 	overflow = pick.candidates > pick.n;
-	vgic_lr_assign(vgic, vcpu, &pick, nr);
+	vgic_lr_assign(vgic, vcpu, &pick, nr, prev_used);
 
 	for (unsigned int i = 0; i < nr; i++) {
 		struct vgic_lr_slot *s = &vc->lr[i];
@@ -264,19 +271,24 @@ unsigned int vgic_flush(struct vgic *vgic, unsigned int vcpu, uint64_t *lrs, uns
 			uint64_t *hcr)
 {
 	unsigned int nr = MIN(nr_lrs, (unsigned int)VGIC_MAX_LRS);
+	struct vgic_vcpu *vc;
+	unsigned int prev_used;
 
 	for (unsigned int i = 0; i < nr_lrs; i++)
 		lrs[i] = 0;
 	*hcr = VGIC_HCR_EN;
 	if (vcpu >= vgic->nr_vcpus)
 		return 0;
-	vgic->vcpu[vcpu].nr_lrs = nr;
-	vgic->vcpu[vcpu].lr_used = 0;
+	vc = &vgic->vcpu[vcpu];
+	/* A smaller nr than last time (never on one machine) leaves slots to release. */
+	prev_used = vc->nr_lrs > nr ? VGIC_MAX_LRS : vc->lr_used;
+	vc->nr_lrs = nr;
+	vc->lr_used = 0;
 	/* The common entry (after a trap that left interrupts alone) ends here. */
 	if (vgic_vcpu_quiet(vgic, vcpu))
 		return 0;
-	vgic->vcpu[vcpu].lr_used = vgic_flush_live(vgic, vcpu, lrs, nr, hcr);
-	return vgic->vcpu[vcpu].lr_used;
+	vc->lr_used = vgic_flush_live(vgic, vcpu, lrs, nr, hcr, prev_used);
+	return vc->lr_used;
 }
 
 static void vgic_lr_fold(struct vgic *vgic, unsigned int vcpu, unsigned int slot, uint64_t lr)
