@@ -77,6 +77,11 @@ void console_input_push(const uint8_t *buf, size_t len)
 	spinlock_unlock(&console_in.lock);
 }
 
+bool console_input_pending(void)
+{
+	return __atomic_load_n(&console_in.count, __ATOMIC_RELAXED) != 0;
+}
+
 size_t console_input_read(uint8_t *buf, size_t max)
 {
 	size_t n = 0;

@@ -5,6 +5,7 @@
  * (guest power-off and reset, monitor stop/start/restart).
  */
 #include <rhenium/arch.h>
+#include <rhenium/console.h>
 #include <rhenium/format.h>
 #include <rhenium/hyp.h>
 #include <rhenium/irq.h>
@@ -292,13 +293,17 @@ static bool hyp_poll_inputs(unsigned int cpu)
 {
 	bool waiting = false;
 
-	if (cpu == 0)
+	/* Peeks first: this runs after every exit that reaches the scheduler, almost always idle. */
+	if (cpu == 0 && console_input_pending())
 		monitor_poll();
 	for (unsigned int i = 0; i < hyp_vm_count; i++) {
-		if (hyp_vms[i].vcpus[0].pcpu == cpu) {
-			vm_console_poll(&hyp_vms[i]);
-			waiting |= __atomic_load_n(&hyp_vms[i].input_count, __ATOMIC_RELAXED) != 0;
-		}
+		struct vm *vm = &hyp_vms[i];
+
+		if (vm->vcpus[0].pcpu != cpu ||
+		    !__atomic_load_n(&vm->input_count, __ATOMIC_RELAXED))
+			continue;
+		vm_console_poll(vm);
+		waiting |= __atomic_load_n(&vm->input_count, __ATOMIC_RELAXED) != 0;
 	}
 	return waiting;
 }

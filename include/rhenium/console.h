@@ -33,6 +33,8 @@ void console_output_raw(const char *s, size_t len);
 #define CONSOLE_INPUT_SIZE 1024
 void console_input_push(const uint8_t *buf, size_t len);
 size_t console_input_read(uint8_t *buf, size_t max);
+/* True if console_input_read would return something (a racy peek, cheap enough for every exit). */
+bool console_input_pending(void);
 uint64_t console_input_dropped(void);
 
 #endif
