@@ -33,6 +33,26 @@ void *memcpy(void *dst, const void *src, size_t n)
 			*d++ = *s++;
 			n--;
 		}
+		/*
+		 * Eight words a turn (the compiler pairs them into LDP/STP): loading a
+		 * guest's kernel is tens of MiB, and a word a turn made it a fifth of
+		 * Rhenium's boot cost in instructions.
+		 */
+		for (; n >= 64; n -= 64, d += 64, s += 64) {
+			const word_t *sw = (const word_t *)(const void *)s;
+			word_t *dw = (word_t *)(void *)d;
+			word_t w0 = sw[0], w1 = sw[1], w2 = sw[2], w3 = sw[3];
+			word_t w4 = sw[4], w5 = sw[5], w6 = sw[6], w7 = sw[7];
+
+			dw[0] = w0;
+			dw[1] = w1;
+			dw[2] = w2;
+			dw[3] = w3;
+			dw[4] = w4;
+			dw[5] = w5;
+			dw[6] = w6;
+			dw[7] = w7;
+		}
 		for (; n >= 8; n -= 8, d += 8, s += 8)
 			*(word_t *)(void *)d = *(const word_t *)(const void *)s;
 	}

@@ -112,6 +112,17 @@ void arch_memzero(void *va, size_t size)
 		*(volatile uint8_t *)p = 0;
 		p++;
 	}
+	/* Eight blocks a turn: a VM's RAM is zeroed at every (re)boot, hundreds of MiB. */
+	for (; end - p >= 8 * block; p += 8 * block) {
+		__asm__ volatile("dc zva, %0" ::"r"(p) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + block) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + 2 * block) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + 3 * block) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + 4 * block) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + 5 * block) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + 6 * block) : "memory");
+		__asm__ volatile("dc zva, %0" ::"r"(p + 7 * block) : "memory");
+	}
 	for (; end - p >= block; p += block)
 		__asm__ volatile("dc zva, %0" ::"r"(p) : "memory");
 	if (p < end)
