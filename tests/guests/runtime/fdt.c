@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Just enough of a flattened device tree reader for the runtime: look up one
- * property of one node by absolute path (/chosen bootargs, /psci method).
+ * property of one node, or the node, by absolute path (/chosen bootargs,
+ * /psci method, the node stdout-path names), walk every node's address
+ * regions with its compatible (the UART and the GIC), list the CPUs.
  * All reads are byte loads (the MMU is off, so the DTB is Device memory and
  * must not be read unaligned), and every offset is bounds-checked against
  * the header's sizes.
@@ -51,23 +53,30 @@ static bool name_matches(const char *name, const char *comp, size_t len)
 	return name[len] == '\0' || (!unit && name[len] == '@');
 }
 
-const void *fdt_getprop(const void *dtb, const char *path, const char *name, uint32_t *len)
+/*
+ * The node at PATH (its first PATH_LEN bytes): with NAME, that node's
+ * property NAME (value, and its length in *LEN); without, the node itself
+ * (a pointer to its name in the structure block).
+ */
+static const void *lookup(const void *dtb, const char *path, size_t path_len, const char *name,
+			  uint32_t *len)
 {
 	const char *comp[FDT_MAX_DEPTH];
 	size_t comp_len[FDT_MAX_DEPTH];
 	unsigned ncomp = 0;
+	const char *end = path + path_len;
 
-	if (!fdt_valid(dtb) || path[0] != '/')
+	if (!fdt_valid(dtb) || path_len == 0 || path[0] != '/')
 		return NULL;
-	for (const char *p = path; *p;) {
-		while (*p == '/')
+	for (const char *p = path; p < end;) {
+		while (p < end && *p == '/')
 			p++;
-		if (!*p)
+		if (p == end)
 			break;
 		if (ncomp == FDT_MAX_DEPTH)
 			return NULL;
 		comp[ncomp] = p;
-		while (*p && *p != '/')
+		while (p < end && *p != '/')
 			p++;
 		comp_len[ncomp] = (size_t)(p - comp[ncomp]);
 		ncomp++;
@@ -94,6 +103,8 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
 			if (level == matched + 2 && matched < ncomp &&
 			    name_matches(node, comp[matched], comp_len[matched]))
 				matched++;
+			if (!name && matched == ncomp && level == ncomp + 1)
+				return node;
 			off = (off + n + 1 + 3) & ~3U;
 			break;
 		}
@@ -111,7 +122,7 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
 			off += 8;
 			if (plen > size - off || nameoff >= size_strings)
 				return NULL;
-			if (matched == ncomp && level == ncomp + 1 &&
+			if (name && matched == ncomp && level == ncomp + 1 &&
 			    strncmp(strings + nameoff, name, size_strings - nameoff) == 0) {
 				if (len)
 					*len = plen;
@@ -129,6 +140,32 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
 	return NULL;
 }
 
+const void *fdt_getprop(const void *dtb, const char *path, const char *name, uint32_t *len)
+{
+	return lookup(dtb, path, strlen(path), name, len);
+}
+
+const char *fdt_node(const void *dtb, const char *path, size_t path_len)
+{
+	return lookup(dtb, path, path_len, NULL, NULL);
+}
+
+bool fdt_stringlist_contains(const char *list, uint32_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (uint32_t off = 0; list && off < len;) {
+		uint32_t end = off;
+
+		while (end < len && list[end])
+			end++;
+		if (end - off == n && strncmp(list + off, s, n) == 0)
+			return true;
+		off = end + 1;
+	}
+	return false;
+}
+
 /*
  * Regions of the CPU's physical address space a DTB describes (see
  * guest.h): every node's reg, translated to CPU addresses through the
@@ -140,9 +177,9 @@ const void *fdt_getprop(const void *dtb, const char *path, const char *name, uin
  * Cells beyond 64 bits (PCI's flags cell) are dropped by read_cells.
  */
 struct walk_node {
-	const char *name;
+	const char *name, *compatible;
 	const uint8_t *reg, *ranges;
-	uint32_t reg_len, ranges_len;
+	uint32_t reg_len, ranges_len, compatible_len;
 	uint32_t addr_cells, size_cells; /* for its children */
 	bool has_ranges, memory, done;
 };
@@ -205,12 +242,17 @@ static int walk_finish(struct walk_node *n, unsigned level, dt_region_fn fn, voi
 	if (ac > 4 || sc > 4 || node->addr_cells > 4 || node->size_cells > 4)
 		return 0; /* no address is that wide: a malformed node */
 	if (node->reg && ac + sc > 0) {
+		unsigned index = 0;
+
 		for (uint32_t off = 0; off + 4 * (ac + sc) <= node->reg_len; off += 4 * (ac + sc)) {
 			struct dt_region r = {
 				.node = node->name,
 				.base = read_cells(node->reg + off, ac),
 				.size = read_cells(node->reg + off + 4 * ac, sc),
 				.kind = node->memory ? DT_REGION_MEMORY : DT_REGION_DEVICE,
+				.index = index++,
+				.compatible = node->compatible,
+				.compatible_len = node->compatible_len,
 			};
 			if (walk_translate(n, level - 1, &r.base, r.size)) {
 				fn(&r, arg);
@@ -221,6 +263,7 @@ static int walk_finish(struct walk_node *n, unsigned level, dt_region_fn fn, voi
 	if (node->has_ranges && node->ranges_len) {
 		uint32_t cac = node->addr_cells, nsc = node->size_cells;
 		uint32_t entry = 4 * (cac + ac + nsc);
+		unsigned index = 0;
 
 		for (uint32_t off = 0; entry && off + entry <= node->ranges_len; off += entry) {
 			const uint8_t *e = node->ranges + off;
@@ -229,6 +272,9 @@ static int walk_finish(struct walk_node *n, unsigned level, dt_region_fn fn, voi
 				.base = read_cells(e + 4 * cac, ac),
 				.size = read_cells(e + 4 * (cac + ac), nsc),
 				.kind = DT_REGION_BUS,
+				.index = index++,
+				.compatible = node->compatible,
+				.compatible_len = node->compatible_len,
 			};
 			if (walk_translate(n, level - 1, &r.base, r.size)) {
 				fn(&r, arg);
@@ -306,6 +352,9 @@ int fdt_regions(const void *dtb, dt_region_fn fn, void *arg)
 				node->size_cells = be32(val);
 			} else if (strncmp(pname, "device_type", pmax) == 0) {
 				node->memory = plen == 7 && memcmp(val, "memory", 7) == 0;
+			} else if (strncmp(pname, "compatible", pmax) == 0) {
+				node->compatible = (const char *)val;
+				node->compatible_len = plen;
 			}
 			off = (off + plen + 3) & ~3U;
 			break;
@@ -324,4 +373,95 @@ int fdt_regions(const void *dtb, dt_region_fn fn, void *arg)
 int guest_dt_regions(dt_region_fn fn, void *arg)
 {
 	return guest_dtb() ? fdt_regions(guest_dtb(), fn, arg) : -1;
+}
+
+bool dt_region_compatible(const struct dt_region *r, const char *compat)
+{
+	return fdt_stringlist_contains(r->compatible, r->compatible_len, compat);
+}
+
+/*
+ * The CPU nodes: children of /cpus with device_type "cpu", their reg in
+ * /cpus's #address-cells (1 or 2: the MPIDR affinity fields, as PSCI
+ * CPU_ON wants them). A node's properties all precede its end, so each
+ * is complete there.
+ */
+int fdt_cpus(const void *dtb, uint64_t *mpidr, unsigned max)
+{
+	if (!fdt_valid(dtb))
+		return -1;
+
+	const uint8_t *base = dtb;
+	const uint8_t *st = base + hdr(dtb, 2);
+	const char *strings = (const char *)base + hdr(dtb, 3);
+	uint32_t size = hdr(dtb, 9), size_strings = hdr(dtb, 8);
+	unsigned level = 0, count = 0;
+	bool in_cpus = false, is_cpu = false;
+	uint32_t cells = 2;
+	const uint8_t *reg = NULL;
+	uint32_t reg_len = 0;
+
+	for (uint32_t off = 0; off + 4 <= size;) {
+		uint32_t token = be32(st + off);
+		off += 4;
+		switch (token) {
+		case FDT_BEGIN_NODE: {
+			const char *name = (const char *)st + off;
+			uint32_t len = 0;
+			while (off + len < size && name[len])
+				len++;
+			if (off + len >= size)
+				return -1;
+			level++;
+			if (level == 2) {
+				in_cpus = strcmp(name, "cpus") == 0;
+				cells = 2;
+			}
+			if (level == 3) {
+				is_cpu = false;
+				reg = NULL;
+			}
+			off = (off + len + 1 + 3) & ~3U;
+			break;
+		}
+		case FDT_END_NODE:
+			if (level == 0)
+				return -1;
+			if (level == 3 && in_cpus && is_cpu && reg && (cells == 1 || cells == 2) &&
+			    reg_len >= 4 * cells && count < max)
+				mpidr[count++] = read_cells(reg, cells);
+			level--;
+			break;
+		case FDT_PROP: {
+			if (off + 8 > size)
+				return -1;
+			uint32_t plen = be32(st + off), nameoff = be32(st + off + 4);
+			off += 8;
+			if (plen > size - off || nameoff >= size_strings)
+				return -1;
+			const char *pname = strings + nameoff;
+			size_t pmax = size_strings - nameoff;
+			const uint8_t *val = st + off;
+
+			if (in_cpus && level == 2 && strncmp(pname, "#address-cells", pmax) == 0 &&
+			    plen == 4)
+				cells = be32(val);
+			if (in_cpus && level == 3 && strncmp(pname, "reg", pmax) == 0) {
+				reg = val;
+				reg_len = plen;
+			}
+			if (in_cpus && level == 3 && strncmp(pname, "device_type", pmax) == 0)
+				is_cpu = plen == 4 && memcmp(val, "cpu", 4) == 0;
+			off = (off + plen + 3) & ~3U;
+			break;
+		}
+		case FDT_NOP:
+			break;
+		case FDT_END:
+			return level == 0 ? (int)count : -1;
+		default:
+			return -1;
+		}
+	}
+	return -1;
 }

@@ -10,7 +10,8 @@
 /* No QEMU virt machine has more redistributors than this in its first region. */
 #define GICR_MAX_FRAMES 123
 
-static uintptr_t rdist;
+/* Each CPU's redistributor RD_base, by guest_cpu(). */
+static uintptr_t rdist[GUEST_MAX_CPUS];
 
 static void gicd_wait_rwp(void)
 {
@@ -37,12 +38,14 @@ static uintptr_t find_rdist(void)
 
 uintptr_t gic_rdist(void)
 {
-	return rdist;
+	return rdist[guest_cpu()];
 }
 
 uintptr_t gic_sgi_base(void)
 {
-	return rdist ? rdist + GICR_SGI_OFFSET : 0;
+	uintptr_t rd = gic_rdist();
+
+	return rd ? rd + GICR_SGI_OFFSET : 0;
 }
 
 void gic_init(void)
@@ -52,19 +55,25 @@ void gic_init(void)
 	writel(ctlr | GICD_CTLR_ARE_NS | GICD_CTLR_ENABLE_G1A | GICD_CTLR_ENABLE_G1,
 	       GICD_BASE + GICD_CTLR);
 	gicd_wait_rwp();
+	gic_init_cpu();
+}
 
-	rdist = find_rdist();
-	if (!rdist)
+void gic_init_cpu(void)
+{
+	uintptr_t rd = find_rdist();
+
+	if (!rd)
 		guest_fatal("no GICv3 redistributor with affinity 0x%x from 0x%lx",
 			    (unsigned)mpidr_affinity(), GICR_BASE);
+	rdist[guest_cpu()] = rd;
 
-	uint32_t waker = readl(rdist + GICR_WAKER);
-	writel(waker & ~GICR_WAKER_PROCESSOR_SLEEP, rdist + GICR_WAKER);
-	for (unsigned i = 0;
-	     i < 1000000 && (readl(rdist + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP); i++)
+	uint32_t waker = readl(rd + GICR_WAKER);
+	writel(waker & ~GICR_WAKER_PROCESSOR_SLEEP, rd + GICR_WAKER);
+	for (unsigned i = 0; i < 1000000 && (readl(rd + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP);
+	     i++)
 		;
 
-	uintptr_t sgi = rdist + GICR_SGI_OFFSET;
+	uintptr_t sgi = rd + GICR_SGI_OFFSET;
 	writel(0xffffffffU, sgi + GICR_ICENABLER0);
 	writel(0xffffffffU, sgi + GICR_ICPENDR0);
 	writel(0xffffffffU, sgi + GICR_ICACTIVER0);
@@ -165,7 +174,11 @@ uint32_t gic_running_priority(void)
 
 void gic_send_sgi_self(unsigned sgi)
 {
-	uint64_t mpidr = read_sysreg(mpidr_el1);
+	gic_send_sgi(sgi, read_sysreg(mpidr_el1));
+}
+
+void gic_send_sgi(unsigned sgi, uint64_t mpidr)
+{
 	uint64_t aff0 = mpidr & 0xff, aff1 = (mpidr >> 8) & 0xff;
 	uint64_t aff2 = (mpidr >> 16) & 0xff, aff3 = (mpidr >> 32) & 0xff;
 	/* TargetList covers Aff0 16n..16n+15 with RS = n. */

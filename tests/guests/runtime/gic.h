@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GICv3 helpers for the test guests: distributor at GICD_BASE, this CPU's
- * redistributor found by walking the frames from GICR_BASE, CPU interface
- * through the ICC_*_EL1 system registers (Group 1, non-secure view).
+ * GICv3 helpers for the test guests: distributor at GICD_BASE, each CPU's
+ * redistributor found by walking the frames from GICR_BASE for its MPIDR,
+ * CPU interface through the ICC_*_EL1 system registers (Group 1,
+ * non-secure view).
  */
 #ifndef GUEST_GIC_H
 #define GUEST_GIC_H
@@ -69,7 +70,12 @@
  * Group 1 enabled. PSTATE.I is left as it is (masked at entry).
  */
 void gic_init(void);
-/* This CPU's redistributor RD_base (0 before gic_init or if none matched). */
+/*
+ * The same for this CPU's redistributor and CPU interface only: what a CPU
+ * started by guest_cpu_start() calls once the boot CPU has run gic_init().
+ */
+void gic_init_cpu(void);
+/* This CPU's redistributor RD_base (0 before its gic_init or if none matched). */
 uintptr_t gic_rdist(void);
 uintptr_t gic_sgi_base(void);
 
@@ -88,5 +94,7 @@ uint32_t gic_highest_pending(void);  /* ICC_HPPIR1_EL1 */
 uint32_t gic_running_priority(void); /* ICC_RPR_EL1 */
 /* ICC_SGI1R_EL1 with this CPU's affinity as the only target. */
 void gic_send_sgi_self(unsigned sgi);
+/* ICC_SGI1R_EL1 to the one CPU with affinity MPIDR (MPIDR_EL1's layout). */
+void gic_send_sgi(unsigned sgi, uint64_t mpidr);
 
 #endif

@@ -7,9 +7,10 @@
  *     const char guest_name[] = "name";
  *     void test_main(void) { ... check(...); ... }
  *
- * linked with this runtime. It runs at EL1 with the MMU off on one CPU and
- * prints one line per check ("ok N - ..." / "not ok N - ..."), then
- * "guest: N passed, M failed", then asks for PSCI SYSTEM_OFF.
+ * linked with this runtime. It runs at EL1 with the MMU off on one CPU
+ * (others only if it starts them: guest_cpu_start) and prints one line per
+ * check ("ok N - ..." / "not ok N - ..."), then "guest: N passed, M failed",
+ * then asks for PSCI SYSTEM_OFF.
  */
 #ifndef GUEST_H
 #define GUEST_H
@@ -25,13 +26,40 @@
 /* ---------------------------------------------------------------- platform */
 /*
  * QEMU virt's addresses (hw/arm/virt.c), which are also the addresses of the
- * guest map Rhenium gives its VMs. RAM starts at 0x40000000; the runtime
- * itself does not depend on where it was loaded.
+ * guest map Rhenium gives its VMs: what the runtime uses for whatever the
+ * DTB does not name. RAM starts at 0x40000000; the runtime itself does not
+ * depend on where it was loaded.
  */
-#define PL011_BASE 0x09000000UL
-#define GICD_BASE 0x08000000UL
-#define GICR_BASE 0x080a0000UL
+#define QEMU_PL011_BASE 0x09000000UL
+#define QEMU_GICD_BASE 0x08000000UL
+#define QEMU_GICR_BASE 0x080a0000UL
 #define RAM_BASE 0x40000000UL
+
+/* CPUs the runtime can start (guest_cpu_start) and give a stack. */
+#define GUEST_MAX_CPUS 8
+
+/*
+ * The machine as the DTB describes it, read before the first line is
+ * printed: the console UART (the one /chosen stdout-path names, else the
+ * first "arm,pl011" or "arm,sbsa-uart"), the GICv3 ("arm,gic-v3": reg[0]
+ * distributor, reg[1] first redistributor region) and the CPUs (/cpus/cpu@N
+ * reg, their MPIDR affinities, in DTB order). Without a DTB, or without such
+ * a node, QEMU virt's addresses and this CPU alone. Under Xen (dom0less) the
+ * UART is an SBSA generic UART: only its data and flag registers exist.
+ */
+struct guest_platform {
+	uintptr_t uart, gicd, gicr;
+	bool uart_sbsa;
+	unsigned ncpus;
+	uint64_t cpu_mpidr[GUEST_MAX_CPUS];
+};
+
+extern struct guest_platform guest_platform;
+
+/* The names the guests use: run-time values, not constants. */
+#define PL011_BASE (guest_platform.uart)
+#define GICD_BASE (guest_platform.gicd)
+#define GICR_BASE (guest_platform.gicr)
 
 /* ---------------------------------------------------------------- console */
 void console_putc(char c);
@@ -85,6 +113,9 @@ struct dt_region {
 	const char *node; /* node name with its unit address ("pl011@9000000") */
 	uint64_t base, size;
 	enum dt_region_kind kind;
+	unsigned index;		/* which entry of the node's reg (or ranges) this is, from 0 */
+	const char *compatible; /* the node's compatible stringlist (NULL if none) */
+	uint32_t compatible_len;
 };
 
 typedef void (*dt_region_fn)(const struct dt_region *r, void *arg);
@@ -96,6 +127,8 @@ typedef void (*dt_region_fn)(const struct dt_region *r, void *arg);
  * the number of regions, or -1 without a DTB or if it is malformed.
  */
 int guest_dt_regions(dt_region_fn fn, void *arg);
+/* Whether COMPAT is one of the strings of R's node's compatible. */
+bool dt_region_compatible(const struct dt_region *r, const char *compat);
 
 /* ---------------------------------------------------------------- exceptions */
 /* The frame vectors.S saves; guest_exception() gets a pointer to it. */
@@ -198,6 +231,7 @@ static inline void wfi(void)
 #define PSCI_FEATURES 0x8400000aU
 #define SMCCC_RET_SUCCESS 0
 #define SMCCC_RET_NOT_SUPPORTED (-1)
+#define PSCI_RET_INVALID_PARAMETERS (-2)
 
 struct smccc_regs {
 	uint64_t x[18];
@@ -221,6 +255,27 @@ struct smccc_res smc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3);
 /* Through the PSCI conduit the DTB names (/psci method; HVC if none). */
 struct smccc_res smccc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3);
 enum smccc_conduit smccc_conduit(void);
+
+/* ---------------------------------------------------------------- CPUs */
+/* This CPU's index in guest_platform.cpu_mpidr (TPIDR_EL1, which the runtime owns). */
+static inline unsigned guest_cpu(void)
+{
+	return (unsigned)read_sysreg(tpidr_el1);
+}
+
+/*
+ * PSCI CPU_ON (through the PSCI conduit) for guest_platform.cpu_mpidr[INDEX]:
+ * it enters the runtime at EL1, MMU off, DAIF masked, on a stack of its own
+ * with the runtime's vectors, and calls FN(ARG); should FN return, the CPU
+ * calls CPU_OFF. Returns PSCI's status (0 on success, -4 ALREADY_ON, ...) or
+ * PSCI_RET_INVALID_PARAMETERS for an index the DTB has no CPU for (or this
+ * CPU's). The new CPU's redistributor and GIC CPU interface are its own
+ * business: gic_init_cpu(). All CPUs share every global, the IRQ handler
+ * included; with the MMU off memory is Device-nGnRnE, so a volatile store is
+ * seen by the other CPU without cache maintenance (but exclusives are not
+ * reliable there: give each shared flag a single writer).
+ */
+int64_t guest_cpu_start(unsigned index, void (*fn)(void *arg), void *arg);
 
 /* ---------------------------------------------------------------- misc */
 void *memset(void *dst, int c, size_t n);

@@ -171,8 +171,10 @@ static const char *dt_string(const char *path, const char *name)
 
 void guest_start(const void *dtb_addr)
 {
-	console_init();
+	/* The UART's address comes from the DTB: read it before the first character. */
 	dtb = fdt_valid(dtb_addr) ? dtb_addr : NULL;
+	platform_init(dtb);
+	console_init();
 	printf("guest: %s starting at EL%u, loaded at %p, dtb %p%s\n", guest_name, current_el(),
 	       (void *)__image_start, dtb_addr, dtb ? "" : " (not a valid DTB)");
 
@@ -186,6 +188,10 @@ void guest_start(const void *dtb_addr)
 			conduit = CONDUIT_SMC;
 	}
 	diag("PSCI conduit %s, bootargs \"%s\"", conduit == CONDUIT_SMC ? "smc" : "hvc", bootargs);
+	diag("UART 0x%lx (%s), GICD 0x%lx, GICR 0x%lx, %u CPU(s), this one 0x%lx",
+	     guest_platform.uart, guest_platform.uart_sbsa ? "sbsa-uart" : "pl011",
+	     guest_platform.gicd, guest_platform.gicr, guest_platform.ncpus,
+	     guest_platform.cpu_mpidr[guest_cpu()]);
 
 	if (current_el() != 1)
 		guest_fatal("entered at EL%u: test guests run at EL1 "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test guest entry: the arm64 Linux Image header, then the boot CPU's entry.
+ * Test guest entry: the arm64 Linux Image header, the boot CPU's entry, and
+ * the entry of the CPUs the guest starts itself (guest_cpu_start).
  *
  * Boot protocol (Documentation/arch/arm64/booting.rst, the same as Linux):
  * entered at EL1 with the MMU and D-cache off, x0 = physical address of the
@@ -44,6 +45,7 @@ entry:
 	msr	sctlr_el1, x0
 	adr_l	x0, guest_vectors
 	msr	vbar_el1, x0
+	msr	tpidr_el1, xzr		/* guest_cpu(), until platform_init knows better */
 	isb
 
 	/* bss (with the stack) first: C globals live there. */
@@ -76,4 +78,26 @@ entry:
 	bl	guest_start
 6:	wfi
 	b	6b
+
+/*
+ * A CPU started by PSCI CPU_ON: EL1, MMU off, x0 = the context id, here its
+ * struct cpu_boot (smp.c): stack top at +0, CPU index at +8. The image is
+ * already relocated and bss cleared by the boot CPU.
+ */
+	.global guest_secondary_entry
+guest_secondary_entry:
+	msr	daifset, #0xf
+	ldr	x1, =SCTLR_EL1_BOOT
+	msr	sctlr_el1, x1
+	adr_l	x1, guest_vectors
+	msr	vbar_el1, x1
+	ldp	x1, x2, [x0]
+	msr	tpidr_el1, x2
+	isb
+	mov	sp, x1
+	mov	x29, xzr
+	mov	x30, xzr
+	bl	guest_secondary_start
+7:	wfi
+	b	7b
 	.ltorg
