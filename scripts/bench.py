@@ -9,14 +9,19 @@ size   Rhenium's text, data and bss, and the memory one VM slot takes.
 boot   The Debian kernel with the busybox initramfs from reset to the shell
        marker, natively (kernel at EL1), under Rhenium and as Xen 4.20's
        dom0 (scripts/xen_boot.py, Debian's xen-hypervisor-4.20-arm64), with
-       1 and 4 CPUs.
-       Guest time under -icount shift=0,sleep=off -seed 1 (and a pinned RTC:
-       the native kernel reads the date), so one nanosecond is one
-       instruction and the figures repeat exactly.
+       1 and 4 CPUs. Two figures from each run: the instructions every CPU
+       executed up to the marker (a TCG plugin of ours, built from the qemu
+       source package's header by scripts/build-insn-plugin.sh, see
+       scripts/insn_count.py; it ends QEMU at the marker), and the guest
+       time the initramfs prints just before it, under -icount
+       shift=0,sleep=off -seed 1 (and a pinned RTC: the native kernel reads
+       the date), so one nanosecond is one instruction while a CPU runs.
+       Both repeat exactly.
 micro  tests/guests/bench/micro.c: instructions per HVC, emulated MMIO read,
-       trapped system register, SGI to self, EOI, virtual timer latency and
-       first touch of a page, natively and under Rhenium, also under -icount
-       (deterministic).
+       trapped system register, SGI to self, EOI, virtual timer latency,
+       first touch of a page and IPI between two vCPUs, natively, under
+       Rhenium and as a Xen 4.20 dom0less guest, on 2 CPUs (vCPUs), also
+       under -icount (deterministic).
 blk    Sequential virtio-blk throughput inside the Linux guest (busybox dd,
        O_DIRECT), natively with QEMU's own virtio-blk and under Rhenium. In
        real time, not under -icount: waiting for the host's I/O thread is not
@@ -44,6 +49,7 @@ import tempfile
 import pexpect
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import insn_count  # noqa: E402  (scripts/insn_count.py: instructions to the marker)
 import xen_boot  # noqa: E402  (scripts/xen_boot.py: Xen 4.20 as the peer)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -64,9 +70,17 @@ UPTIME_LINE = rf"rhenium-guest: uptime ([\d.]+) s, {COUNTER}"
 NATIVE_MACHINE = ["-M", "virt,gic-version=3", "-cpu", "max", "-nographic"]
 
 # What the issue sets as the bar for Rhenium (instructions, or a ratio to native).
-MICRO_TARGETS = {"hvc": 100, "mmio-gicd": 250, "mmio-pl011": 250, "sgi-self": 1000,
-                 "timer-latency": 500}
-BOOT_TARGET = 1.02
+MICRO_TARGETS = {"hvc": 100, "mmio-gicd": 250, "mmio-pl011": 250,
+                 "timer-latency": 500, "ipi": 1000}
+# The micro guest's machine: two (v)CPUs for its ipi rows (CPU 1 stays off until those,
+# so every other row is what it is with one), everywhere the same.
+MICRO_CPUS = 2
+MICRO_FIGURE = re.compile(r"micro: (\S+) (\d+)\.(\d+) \((\d+)\)$")
+MICRO_SKIPPED = re.compile(r"micro: (\S+) skipped: (.*)$")
+MICRO_COLUMNS = (("native", "native QEMU"), ("rhenium", "under Rhenium"),
+                 ("xen", "under Xen 4.20"))
+BOOT_TARGET = 1.02  # instructions to the marker, Rhenium / native
+BOOT_MEM = "512M"
 BLK_TARGET = 0.8
 
 
@@ -90,99 +104,169 @@ def rhenium_args(workdir, kernel, initrd, bootargs, smp, vcpus, guest_mem, extra
 
 # ---------------------------------------------------------------- boot
 
-def boot_to_marker(args, log):
-    """Guest time (s) from reset to the marker, and the kernel's uptime there."""
-    child = spawn(args, log)
+def boot_to_marker(args, log, qemu_log):
+    """One boot from reset to the marker with the counting plugin, which ends
+    QEMU there. Returns guest time (s) and the kernel's uptime from the
+    counter line the initramfs prints just before the marker, and the
+    instructions of every CPU from reset to the marker."""
+    qemu_log.unlink(missing_ok=True)
+    child = spawn(args + insn_count.marker_args(qemu_log), log)
     try:
         child.expect(UPTIME_LINE, timeout=300)
         uptime, count, freq = child.match.groups()
+        # Wait for the plugin to end QEMU: ending it here would race the marker.
+        if child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=120) == 1:
+            sys.exit(f"bench: QEMU did not end at {MARKER}: the counting plugin did not see it "
+                     f"reach the UART's data register (PA 0x{insn_count.UART_DR:x})")
     finally:
         child.terminate(force=True)
-    return int(count) / int(freq), float(uptime)
+    try:
+        insns = insn_count.read_marker(qemu_log)
+    except RuntimeError as e:
+        sys.exit(f"bench: {e}")
+    return {"insns": insns, "s": int(count) / int(freq), "uptime_s": float(uptime)}
+
+
+def ratio(value, native):
+    return value / native if value is not None else None
 
 
 def bench_boot(opts, log, out):
+    insn_count.build_plugin()
     rows = []
     for smp in opts.boot_smp:
-        native = boot_to_marker(NATIVE_MACHINE + ["-m", "512M", "-smp", str(smp), "-kernel",
+        native = boot_to_marker(NATIVE_MACHINE + ["-m", BOOT_MEM, "-smp", str(smp), "-kernel",
                                                   str(KERNEL), "-initrd", str(INITRD),
-                                                  "-append", BOOTARGS], log)
+                                                  "-append", BOOTARGS], log,
+                                out / f"boot-native-{smp}.log")
         rhen = boot_to_marker(rhenium_args(out / "work-boot", KERNEL, INITRD, BOOTARGS, smp, smp,
-                                           "512M"), log)
+                                           BOOT_MEM), log, out / f"boot-rhenium-{smp}.log")
         # Xen: dom0 with the same kernel and initramfs (console on hvc0, Xen keeps the UART).
-        # Its counter starts when Xen creates dom0: from_reset adds the offset Xen set.
-        xen = xen_boot.boot_dom0(out / "work-xen", smp=smp, log=log, dom0_mem="512M")
-        row = {"cpus": smp, "native_s": native[0], "rhenium_s": rhen[0],
-               "xen_s": xen["from_reset_s"], "native_uptime_s": native[1],
-               "rhenium_uptime_s": rhen[1], "xen_uptime_s": xen["uptime_s"],
-               "ratio": rhen[0] / native[0], "target": BOOT_TARGET}
-        row["xen_ratio"] = row["xen_s"] / native[0] if row["xen_s"] else None
-        rows.append(row)
-    print("Boot to the shell marker: Debian 7.x kernel + busybox initramfs, 512 MiB "
-          "(guest time under -icount: 1 ns = 1 instruction)")
+        # Its counter starts when Xen creates dom0: from_reset adds the offset Xen set. The
+        # plugin counts from reset anyway, Xen's own boot included.
+        xen = xen_boot.boot_dom0(out / "work-xen", smp=smp, log=log, dom0_mem=BOOT_MEM,
+                                 count_insns=True)
+        xen = {"insns": xen["insns"], "s": xen["from_reset_s"], "uptime_s": xen["uptime_s"],
+               "dom0_s": xen["dom0_s"], "cntvoff": xen["offset"]}
+        rows.append({
+            "cpus": smp, "native": native, "rhenium": rhen, "xen": xen,
+            "rhenium_ratio": {k: ratio(rhen[k], native[k]) for k in ("insns", "s")},
+            "xen_ratio": {k: ratio(xen[k], native[k]) for k in ("insns", "s")},
+            "target": BOOT_TARGET, "met": rhen["insns"] / native["insns"] <= BOOT_TARGET})
+    print(f"Boot to the shell marker: Debian 7.x kernel + busybox initramfs, {BOOT_MEM[:-1]} MiB, "
+          "from reset. Instructions: every CPU's, to the marker on the UART (TCG plugin). "
+          "Guest time: the guest's counter just before it (-icount: 1 ns = 1 instruction "
+          "while a CPU runs)")
     print()
-    print("| CPUs | native QEMU (EL1) | under Rhenium | Rhenium / native | under Xen 4.20 (dom0) "
-          "| Xen / native | target for Rhenium |")
-    print("|---|---|---|---|---|---|---|")
+    print("| CPUs | measure | native QEMU (EL1) | under Rhenium | Rhenium / native "
+          "| under Xen 4.20 (dom0) | Xen / native | target for Rhenium |")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def cell(v, fmt):
+        return fmt(v) if v is not None else "n/a"
+
     for r in rows:
-        xen_s = f"{r['xen_s']:.6f} s" if r["xen_s"] else "n/a"
-        xen_ratio = f"{r['xen_ratio']:.3f}" if r["xen_ratio"] else "n/a"
-        print(f"| {r['cpus']} | {r['native_s']:.6f} s | {r['rhenium_s']:.6f} s | "
-              f"{r['ratio']:.3f} | {xen_s} | {xen_ratio} | "
-              f"<= {BOOT_TARGET} ({verdict(r['ratio'] <= BOOT_TARGET)}) |")
+        for key, label, fmt in (("insns", "instructions", lambda v: f"{v:,}"),
+                                ("s", "guest time", lambda v: f"{v:.6f} s")):
+            target = (f"<= {BOOT_TARGET} ({verdict(r['met'])})" if key == "insns" else "")
+            print(f"| {r['cpus']} | {label} | {fmt(r['native'][key])} | {fmt(r['rhenium'][key])} | "
+                  f"{r['rhenium_ratio'][key]:.3f} | {cell(r['xen'][key], fmt)} | "
+                  f"{cell(r['xen_ratio'][key], '{:.3f}'.format)} | {target} |")
     print()
     return rows
 
 
 # ---------------------------------------------------------------- micro
 
+def micro_figures(lines):
+    """The micro guest's figures in its output LINES: {name: {per_op, iterations}},
+    and {name: why} for what it skipped."""
+    found, skipped = {}, {}
+    for line in lines:
+        line = line.rstrip("\r")
+        if "fatal" in line:
+            sys.exit(f"bench: the micro guest failed: {line}")
+        m = MICRO_FIGURE.search(line)
+        if m:
+            name, whole, frac, n = m.groups()
+            found[name] = {"per_op": int(whole) + int(frac) / 100, "iterations": int(n)}
+        m = MICRO_SKIPPED.search(line)
+        if m:
+            skipped[m.group(1)] = m.group(2)
+    return found, skipped
+
+
 def run_micro(args, log):
+    """The micro guest on QEMU (natively or under Rhenium), up to its summary line."""
     child = spawn(args, log)
-    found = {}
+    lines = []
     try:
         while True:
-            i = child.expect([r"micro: (\S+) (\d+)\.(\d+) \((\d+)\)\r", r"guest: \d+ passed",
-                              r"fatal"], timeout=300)
-            if i == 2:
-                child.expect(r"\n")
-                sys.exit(f"bench: the micro guest failed: fatal{child.before}")
+            i = child.expect([r"(micro: [^\r\n]*)\r*\n", r"guest: \d+ passed",
+                              r"fatal[^\r\n]*"], timeout=300)
             if i == 1:
                 break
-            name, whole, frac, n = child.match.groups()
-            found[name] = {"per_op": int(whole) + int(frac) / 100, "iterations": int(n)}
+            lines.append(child.match.group(0 if i == 2 else 1))
     finally:
         child.terminate(force=True)
-    return found
+    return micro_figures(lines)
+
+
+def run_micro_xen(bootargs, log, out):
+    """The same guest as Xen 4.20's only domain (dom0less, MICRO_CPUS vCPUs); Xen keeps
+    running after the guest's SYSTEM_OFF, run_dom0less ends QEMU at the summary line."""
+    try:
+        lines = xen_boot.run_dom0less(out / "work-xen-micro", MICRO, bootargs, log=log,
+                                      vcpus=MICRO_CPUS)
+    except xen_boot.XenBootError as e:
+        sys.exit(f"bench: the micro guest under Xen: {e}")
+    return micro_figures(lines)
 
 
 def bench_micro(opts, log, out):
     bootargs = "console=ttyAMA0" + (" micro-quick" if opts.smoke else "")
-    native = run_micro(NATIVE_MACHINE + ["-m", "256M", "-smp", "1", "-kernel", str(MICRO),
-                                         "-append", bootargs], log)
-    rhen = run_micro(rhenium_args(out / "work-micro", MICRO, None, bootargs, 1, 1, "64M"), log)
+    runs = {
+        "native": run_micro(NATIVE_MACHINE + ["-m", "256M", "-smp", str(MICRO_CPUS), "-kernel",
+                                              str(MICRO), "-append", bootargs], log),
+        "rhenium": run_micro(rhenium_args(out / "work-micro", MICRO, None, bootargs, MICRO_CPUS,
+                                          MICRO_CPUS, "64M"), log),
+        "xen": run_micro_xen(bootargs, log, out),
+    }
+    names = []
+    for found, _ in runs.values():
+        names += [n for n in found if n not in names]
     rows = []
-    for name, n in native.items():
-        r = rhen.get(name)
-        if r is None:
-            continue
-        row = {"metric": name, "native": n["per_op"], "rhenium": r["per_op"],
-               "iterations": r["iterations"]}
+    for name in names:
+        row = {"metric": name}
+        for col, (found, _) in runs.items():
+            row[col] = found[name]["per_op"] if name in found else None
+        row["iterations"] = next(found[name]["iterations"] for found, _ in runs.values()
+                                 if name in found)
         if name in MICRO_TARGETS:
             row["target"] = MICRO_TARGETS[name]
         rows.append(row)
-    print("Micro benchmarks, instructions per operation (tests/guests/bench/micro.c, -icount)")
+    print("Micro benchmarks, instructions per operation (tests/guests/bench/micro.c, -icount, "
+          f"{MICRO_CPUS} CPUs)")
     print()
-    print("| operation | native QEMU | under Rhenium | target for Rhenium |")
-    print("|---|---|---|---|")
+    print("| operation | " + " | ".join(title for _, title in MICRO_COLUMNS)
+          + " | target for Rhenium |")
+    print("|---|---|---|---|---|")
     for r in rows:
-        if "target" in r:
-            target = f"<= {r['target']} ({verdict(r['rhenium'] <= r['target'])})"
-        elif r["metric"] == "eoi":
-            target = f"no trap ({verdict(r['rhenium'] <= r['native'] + 2)})"
+        rhen = r["rhenium"]
+        if rhen is None:
+            target = ""
+        elif "target" in r:
+            target = f"<= {r['target']} ({verdict(rhen <= r['target'])})"
+        elif r["metric"] == "eoi" and r["native"] is not None:
+            target = f"no trap ({verdict(rhen <= r['native'] + 2)})"
         else:
             target = ""
-        print(f"| {r['metric']} | {r['native']:.0f} | {r['rhenium']:.0f} | {target} |")
+        cells = ["n/a" if r[col] is None else f"{r[col]:,.0f}" for col, _ in MICRO_COLUMNS]
+        print(f"| {r['metric']} | " + " | ".join(cells) + f" | {target} |")
     print()
+    for col, title in MICRO_COLUMNS:
+        for name, why in runs[col][1].items():
+            print(f"{title}: {name} skipped: {why}")
     return rows
 
 
@@ -194,11 +278,15 @@ def chart(rows, out):
     png = out / "micro.png"
     with open(data, "w") as f:
         for r in rows:
-            f.write(f"{r['metric']} {max(r['native'], 1):g} {max(r['rhenium'], 1):g}\n")
+            values = ["?" if r[col] is None else f"{max(r[col], 1):g}" for col, _ in MICRO_COLUMNS]
+            f.write(f"{r['metric']} {' '.join(values)}\n")
+    plots = ", ".join(f"'{data if i == 0 else ''}' using {i + 2}{':xtic(1)' if i == 0 else ''} "
+                      f"title '{title}'" for i, (_, title) in enumerate(MICRO_COLUMNS))
     script = f"""
-set terminal pngcairo size 900,500 noenhanced
+set terminal pngcairo size 1000,500 noenhanced
 set output '{png}'
-set title 'Instructions per operation (-icount): native QEMU vs under Rhenium'
+set title 'Instructions per operation (-icount): native QEMU, under Rhenium, under Xen 4.20'
+set datafile missing '?'
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid border -1
@@ -207,7 +295,7 @@ set yrange [1:*]
 set ylabel 'instructions'
 set xtics rotate by -30
 set key top left
-plot '{data}' using 2:xtic(1) title 'native QEMU', '' using 3 title 'under Rhenium'
+plot {plots}
 """
     result = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     if result.returncode != 0:

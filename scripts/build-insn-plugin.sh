@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Build QEMU's instruction-counting TCG plugin for the installed QEMU.
+# Build the instruction-counting TCG plugins for the installed QEMU.
 #
-#   scripts/build-insn-plugin.sh           build if missing or stale, else one "ok" line
+#   scripts/build-insn-plugin.sh           build if missing or stale, else one "ok" line each
 #   scripts/build-insn-plugin.sh --force   build again
 #
 # No Debian package ships QEMU's plugins or qemu-plugin.h, so this takes the
@@ -12,19 +12,28 @@
 # checked against the Sources index's SHA-256 instead). From it only
 # include/qemu/qemu-plugin.h and insn.c (tests/tcg/plugins/ in QEMU 10,
 # contrib/plugins/ also looked at) are kept, and built with gcc -shared -fPIC
-# against glib (libglib2.0-dev, installed from bookworm if missing).
+# against glib (libglib2.0-dev, installed by scripts/setup.sh). Our own
+# plugin, scripts/qemu-plugins/marker.c, is built against the same header
+# with -Wall -Wextra -Werror.
 #
 # Output in <cache>/qemu-plugin/ (<cache> is $RHENIUM_CACHE or <repo>/.cache):
 #
-#   libinsn.so   -plugin <this>[,inline=on] -d plugin -D <log>; at exit the log
-#                gets "cpu N insns: X" per vCPU and "total insns: X"
-#   src/         the two source files used
-#   BUILD-INFO   qemu package and source versions, tarball SHA-256, compile line
-#   build.log    compiler and apt output
+#   libmarker.so     ours: -plugin <this>[,exit=on] -d plugin -D <log>; the
+#                    log gets "marker insns: X" when the guest has written
+#                    RHENIUM-GUEST-READY to the PL011 (scripts/insn_count.py,
+#                    the boot section of scripts/bench.py)
+#   libinsn.so       QEMU's: -plugin <this>[,inline=on] -d plugin -D <log>; at
+#                    exit the log gets "cpu N insns: X" per vCPU and "total insns: X"
+#   src/             the two files taken from the tarball
+#   BUILD-INFO       qemu package and source versions, tarball SHA-256, compile line
+#   libmarker.info   what libmarker.so was built from (header and source SHA-256)
+#   build.log        compiler and apt output
 #
-# The result is reused while the installed QEMU's source version and the
-# compile line are those recorded in BUILD-INFO. The mirror is the system's
-# (URIs: of the bookworm stanza of /etc/apt/sources.list.d/debian.sources).
+# libinsn.so and src/ are reused while the installed QEMU's source version
+# and the compile line are those recorded in BUILD-INFO; libmarker.so while
+# the header, marker.c and its compile line are those in libmarker.info.
+# The mirror is the system's (URIs: of the bookworm stanza of
+# /etc/apt/sources.list.d/debian.sources).
 set -euo pipefail
 
 RH_TAG='insn-plugin'
@@ -37,6 +46,10 @@ INFO=$OUT/BUILD-INFO
 LOG=$OUT/build.log
 SAPT=$OUT/apt # private apt state for the source download
 CFLAGS=(-std=gnu11 -O2 -g -Wall -shared -fPIC)
+MARKER_SRC=$RH_ROOT/scripts/qemu-plugins/marker.c
+MARKER_SO=$OUT/libmarker.so
+MARKER_INFO=$OUT/libmarker.info
+MARKER_CFLAGS=(-std=gnu11 -O2 -g -Wall -Wextra -Werror -shared -fPIC)
 
 force=0
 for arg in "$@"; do
@@ -70,12 +83,61 @@ upstream=${upstream%-*}
 compile_line="gcc ${CFLAGS[*]} \$(pkg-config --cflags glib-2.0) insn.c \$(pkg-config --libs glib-2.0)"
 key="$src_pkg $src_ver | $compile_line"
 
+# plugin_loads SO [OPTIONS]: QEMU accepts the plugin (API version, options)
+# and runs its exit callback. A machine without CPUs, quit from the monitor
+# at once: both plugins then log "total insns: 0".
+plugin_loads() {
+	local smoke=$OUT/.smoke.log
+	rm -f "$smoke"
+	if ! printf 'quit\n' | timeout 30 "$qemu_bin" -M none -display none -serial none \
+		-monitor stdio -plugin "$1${2:-}" -d plugin -D "$smoke" >>"$LOG" 2>&1 ||
+		! grep -q '^total insns: 0$' "$smoke"; then
+		return 1
+	fi
+	rm -f "$smoke"
+}
+
+# build_marker: libmarker.so from scripts/qemu-plugins/marker.c and the
+# header in src/ (present once libinsn.so is built).
+build_marker() {
+	local hdr=$OUT/src/qemu-plugin.h key t0 glib_cflags glib_libs
+	rh_step "TCG plugin libmarker.so (scripts/qemu-plugins/marker.c)"
+	[ -f "$MARKER_SRC" ] || rh_die "$MARKER_SRC is missing"
+	[ -f "$hdr" ] || rh_die "$hdr is missing: run $0 --force"
+	key="qemu-plugin.h $(sha256sum <"$hdr" | cut -d' ' -f1) marker.c $(sha256sum <"$MARKER_SRC" |
+		cut -d' ' -f1) | gcc ${MARKER_CFLAGS[*]} \$(pkg-config --cflags glib-2.0) marker.c \$(pkg-config --libs glib-2.0)"
+	if [ "$force" = 0 ] && [ -s "$MARKER_SO" ] && [ -f "$MARKER_INFO" ] &&
+		[ "$(sed -n 's/^key: //p' "$MARKER_INFO")" = "$key" ]; then
+		rh_done ok
+		return 0
+	fi
+	t0=$(rh_now)
+	if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists glib-2.0; then
+		rh_die "pkg-config does not find glib-2.0: run scripts/setup.sh first"
+	fi
+	mapfile -t glib_cflags < <(pkg-config --cflags glib-2.0 | tr ' ' '\n' | sed '/^$/d')
+	mapfile -t glib_libs < <(pkg-config --libs glib-2.0 | tr ' ' '\n' | sed '/^$/d')
+	printf '== gcc %s\n' "$MARKER_SRC" >>"$LOG"
+	gcc "${MARKER_CFLAGS[@]}" -I"$OUT/src" "${glib_cflags[@]}" -o "$MARKER_SO.tmp" "$MARKER_SRC" \
+		"${glib_libs[@]}" >>"$LOG" 2>&1 || rh_die "gcc failed to build libmarker.so" "$LOG"
+	plugin_loads "$MARKER_SO.tmp" ",exit=on" ||
+		rh_die "$qemu_bin did not load the freshly built libmarker.so" "$LOG"
+	mv "$MARKER_SO.tmp" "$MARKER_SO"
+	{
+		printf '# TCG plugin built by scripts/build-insn-plugin.sh on %s\n' "$(date -u '+%F %T UTC')"
+		printf 'qemu-binary: %s (package %s %s)\n' "$qemu_bin" "$qemu_pkg" "$pkg_ver"
+		printf 'key: %s\n' "$key"
+	} >"$MARKER_INFO"
+	rh_done "built ($MARKER_SO, $(rh_since "$t0"))"
+}
+
 mkdir -p "$OUT"
 rh_lock
 rh_step "TCG plugin libinsn.so for $qemu_pkg $pkg_ver"
 if [ "$force" = 0 ] && [ -s "$SO" ] && [ -f "$INFO" ] &&
-	[ "$(sed -n 's/^key: //p' "$INFO")" = "$key" ]; then
+	[ "$(sed -n 's/^key: //p' "$INFO")" = "$key" ] && [ -f "$OUT/src/qemu-plugin.h" ]; then
 	rh_done ok
+	build_marker
 	exit 0
 fi
 t0=$(rh_now)
@@ -191,16 +253,7 @@ if ! gcc "${CFLAGS[@]}" -I"$OUT/src" "${glib_cflags[@]}" -o "$SO.tmp" "$OUT/src/
 	rh_die "gcc failed to build the plugin" "$LOG"
 fi
 
-# Smoke test: QEMU must accept the plugin (API version) and run its exit
-# callback. A machine without CPUs, quit from the monitor at once.
-smoke=$OUT/.smoke.log
-rm -f "$smoke"
-if ! printf 'quit\n' | timeout 30 "$qemu_bin" -M none -display none -serial none \
-	-monitor stdio -plugin "$SO.tmp" -d plugin -D "$smoke" >>"$LOG" 2>&1 ||
-	! grep -q '^total insns: 0$' "$smoke"; then
-	rh_die "$qemu_bin did not load the freshly built plugin (see $smoke)" "$LOG"
-fi
-rm -f "$smoke"
+plugin_loads "$SO.tmp" || rh_die "$qemu_bin did not load the freshly built libinsn.so" "$LOG"
 mv "$SO.tmp" "$SO"
 
 plugin_api=$(sed -n 's/^#define QEMU_PLUGIN_VERSION \([0-9]*\).*/\1/p' "$OUT/src/qemu-plugin.h")
@@ -215,3 +268,4 @@ plugin_api=$(sed -n 's/^#define QEMU_PLUGIN_VERSION \([0-9]*\).*/\1/p' "$OUT/src
 # The tarball (~40 MB) is not needed any more: the two files are in src/.
 rm -rf "$dl"
 rh_done "built ($SO, plugin API $plugin_api, from $orig_name, $(rh_since "$t0"))"
+build_marker

@@ -42,7 +42,13 @@ offset (trace=False leaves it out, e.g. if the caller wants -D for itself).
 Under ICOUNT below (-icount shift=0,sleep=off -seed 1 and a fixed -rtc)
 both are exact and repeat run to run.
 
-    xen_boot.py dom0 [--smp N] [--kernel K] [--initrd I] [--bootargs ARGS]
+Instructions. boot_dom0(count_insns=True) (CLI: --insns) also counts the
+instructions from reset to the marker, Xen's own and dom0's on every CPU,
+with the TCG plugin of scripts/insn_count.py: dom0's hvc0 output goes
+through Xen to the PL011, so the marker reaches the same data register as
+natively, and the plugin ends QEMU there.
+
+    xen_boot.py dom0 [--smp N] [--kernel K] [--initrd I] [--bootargs ARGS] [--insns]
     xen_boot.py dom0less GUEST.bin [--bootargs ARGS]
 
 Both run under ICOUNT (--no-icount for real time), print the figures (dom0) or the guest's lines (dom0less) and stop
@@ -189,11 +195,14 @@ def _common(workdir, mode, machine, dtb, layout, xen, trace):
 
 
 def dom0_args(workdir, kernel, initrd, bootargs, smp, mem="2G", dom0_mem="512M", xen=XEN,
-              xen_bootargs="", trace=True):
+              xen_bootargs="", trace=True, count_insns=False):
     """QEMU arguments (no -icount) that boot Xen with KERNEL (+ INITRD, may be
     None) as dom0 with BOOTARGS, SMP CPUs and as many dom0 vCPUs. Xen's options:
     XEN_BOOTARGS, dom0_mem, dom0_max_vcpus=SMP, then xen_bootargs (the last
-    of a repeated option wins)."""
+    of a repeated option wins). count_insns loads the instruction-counting
+    plugin (scripts/insn_count.py's libmarker.so), which ends QEMU when the
+    marker reaches the UART; QEMU has one log file, so its line goes where
+    the trace goes, trace_log(workdir, "dom0")."""
     xen = pathlib.Path(xen)
     if not xen.is_file():
         raise XenBootError(f"{xen} is missing: run scripts/fetch-xen.sh")
@@ -212,7 +221,15 @@ def dom0_args(workdir, kernel, initrd, bootargs, smp, mem="2G", dom0_mem="512M",
         chosen.append(_module_node(["multiboot,ramdisk", "multiboot,module"], layout[1][1],
                                    layout[1][2]))
     dtb = make_dtb(workdir, machine, "\n".join(chosen), "xen-dom0")
-    return _common(workdir, "dom0", machine, dtb, layout, xen, trace)
+    args = _common(workdir, "dom0", machine, dtb, layout, xen, trace)
+    if count_insns:
+        import insn_count  # scripts/insn_count.py
+
+        log = trace_log(workdir, "dom0")
+        if not trace:
+            log.unlink(missing_ok=True)
+        args += insn_count.marker_args(None if trace else log, marker=MARKER)
+    return args
 
 
 def dom0less_args(workdir, guest_image, bootargs, mem="1G", vcpus=1, guest_mem="128M", smp=None,
@@ -277,14 +294,17 @@ def spawn(args, log=None, icount=True, timeout=600):
 
 
 def boot_dom0(workdir, smp=1, kernel=KERNEL, initrd=INITRD, bootargs=DOM0_BOOTARGS, log=None,
-              icount=True, **kw):
+              icount=True, count_insns=False, **kw):
     """Boot to the initramfs's marker; returns a dict: dom0's uptime (s), its
     cntvct and the counter frequency, dom0_s = cntvct / freq (guest time since
     Xen created dom0), offset (ticks, None without the trace) and from_reset_s
-    = (cntvct + offset) / freq, comparable with native QEMU's cntvct."""
+    = (cntvct + offset) / freq, comparable with native QEMU's cntvct. With
+    count_insns also insns: the instructions from reset to the marker, Xen's
+    and dom0's on every CPU (the initramfs prints the counter line just
+    before the marker, so both come from this one run)."""
     import pexpect
 
-    args = dom0_args(workdir, kernel, initrd, bootargs, smp, **kw)
+    args = dom0_args(workdir, kernel, initrd, bootargs, smp, count_insns=count_insns, **kw)
     child = spawn(args, log, icount)
     try:
         i = child.expect([UPTIME_LINE, r"Panic on CPU \d+", pexpect.EOF], timeout=600)
@@ -292,13 +312,26 @@ def boot_dom0(workdir, smp=1, kernel=KERNEL, initrd=INITRD, bootargs=DOM0_BOOTAR
             raise XenBootError("Xen or dom0 did not reach the marker line"
                                + (" (Xen panic)" if i == 1 else ""))
         uptime, count, freq = child.match.groups()
+        # The plugin ends QEMU once the marker is on the UART: wait for that
+        # rather than end QEMU before it gets there.
+        if count_insns and child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=120) == 1:
+            raise XenBootError(f"QEMU did not end at {MARKER}: the counting plugin did not see "
+                               "it reach the UART's data register")
     finally:
         child.terminate(force=True)
     count, freq = int(count), int(freq)
     offset = domain_offset(workdir)
-    return {"smp": smp, "uptime_s": float(uptime), "cntvct": count, "freq": freq,
-            "dom0_s": count / freq, "offset": offset,
-            "from_reset_s": (count + offset) / freq if offset is not None else None}
+    result = {"smp": smp, "uptime_s": float(uptime), "cntvct": count, "freq": freq,
+              "dom0_s": count / freq, "offset": offset,
+              "from_reset_s": (count + offset) / freq if offset is not None else None}
+    if count_insns:
+        import insn_count
+
+        try:
+            result["insns"] = insn_count.read_marker(trace_log(workdir, "dom0"))
+        except RuntimeError as e:
+            raise XenBootError(str(e)) from None
+    return result
 
 
 # Xen's console lines: "(XEN) [   0.016249] text" (console_timestamps=boot).
@@ -316,7 +349,8 @@ XEN_LOOP = re.compile(r"Unable to decode instruction|unhandled Arm instruction")
 
 
 def run_dom0less(workdir, guest_image, bootargs="", log=None, icount=True,
-                 end=r"guest: \d+ passed|SYSTEM_OFF|not ok \d+ - fatal", timeout=300, **kw):
+                 end=r"guest: \d+ passed|SYSTEM_OFF returned|not ok \d+ - fatal", timeout=300,
+                 **kw):
     """Run GUEST_IMAGE as the only domain; returns its console lines (Xen's
     prefix removed), up to and including the first that matches END."""
     import pexpect
@@ -369,6 +403,8 @@ def main():
     d.add_argument("--bootargs", default=DOM0_BOOTARGS)
     d.add_argument("--mem", default="2G")
     d.add_argument("--dom0-mem", default="512M")
+    d.add_argument("--insns", action="store_true",
+                   help="also count instructions from reset to the marker (TCG plugin)")
     g = sub.add_parser("dom0less", help="run a bare-metal guest as the only domain")
     g.add_argument("guest")
     g.add_argument("--bootargs", default="")
@@ -392,12 +428,14 @@ def main():
         if opts.mode == "dom0":
             r = boot_dom0(workdir, opts.smp, opts.kernel, opts.initrd or None, opts.bootargs,
                           log, not opts.no_icount, mem=opts.mem, dom0_mem=opts.dom0_mem,
-                          xen=opts.xen, xen_bootargs=opts.xen_bootargs)
+                          xen=opts.xen, xen_bootargs=opts.xen_bootargs, count_insns=opts.insns)
             print(f"xen dom0: cpus {r['smp']} uptime {r['uptime_s']} s, cntvct {r['cntvct']} "
                   f"at {r['freq']} Hz = {r['dom0_s']:.6f} s since dom0 was created")
             if r["offset"] is not None:
                 print(f"xen dom0: created at count {r['offset']} = "
                       f"{r['offset'] / r['freq']:.6f} s; from reset {r['from_reset_s']:.6f} s")
+            if "insns" in r:
+                print(f"xen dom0: {r['insns']} instructions from reset to the marker")
         else:
             for line in run_dom0less(workdir, opts.guest, opts.bootargs, log,
                                      not opts.no_icount, mem=opts.mem, guest_mem=opts.guest_mem,
