@@ -53,6 +53,86 @@ static bool name_matches(const char *name, const char *comp, size_t len)
 	return name[len] == '\0' || (!unit && name[len] == '@');
 }
 
+/* A walk through the structure block, one token at a time, every offset checked. */
+struct cursor {
+	const uint8_t *st;
+	const char *strings;
+	uint32_t size, size_strings, off;
+};
+
+struct token {
+	uint32_t kind;	      /* FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP or FDT_END */
+	const char *name;     /* node name, or property name */
+	size_t name_max;      /* bytes left in the strings block from a property's name */
+	const uint8_t *value; /* property value */
+	uint32_t len;	      /* its length */
+};
+
+static bool cursor_init(struct cursor *c, const void *dtb)
+{
+	if (!fdt_valid(dtb))
+		return false;
+	c->st = (const uint8_t *)dtb + hdr(dtb, 2);
+	c->strings = (const char *)dtb + hdr(dtb, 3);
+	c->size = hdr(dtb, 9);
+	c->size_strings = hdr(dtb, 8);
+	c->off = 0;
+	return true;
+}
+
+/* The next token but NOPs; false at a malformed one or the end of the block without FDT_END. */
+static bool cursor_next(struct cursor *c, struct token *t)
+{
+	while (c->off + 4 <= c->size) {
+		uint32_t kind = be32(c->st + c->off);
+
+		c->off += 4;
+		t->kind = kind;
+		switch (kind) {
+		case FDT_BEGIN_NODE: {
+			const char *name = (const char *)c->st + c->off;
+			uint32_t n = 0;
+
+			while (c->off + n < c->size && name[n])
+				n++;
+			if (c->off + n >= c->size)
+				return false;
+			t->name = name;
+			c->off = (c->off + n + 1 + 3) & ~3U;
+			return true;
+		}
+		case FDT_PROP: {
+			if (c->off + 8 > c->size)
+				return false;
+			uint32_t len = be32(c->st + c->off), nameoff = be32(c->st + c->off + 4);
+
+			c->off += 8;
+			if (len > c->size - c->off || nameoff >= c->size_strings)
+				return false;
+			t->name = c->strings + nameoff;
+			t->name_max = c->size_strings - nameoff;
+			t->value = c->st + c->off;
+			t->len = len;
+			c->off = (c->off + len + 3) & ~3U;
+			return true;
+		}
+		case FDT_NOP:
+			break;
+		case FDT_END_NODE:
+		case FDT_END:
+			return true;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool prop_is(const struct token *t, const char *name)
+{
+	return strncmp(t->name, name, t->name_max) == 0;
+}
+
 /*
  * The node at PATH (its first PATH_LEN bytes): with NAME, that node's
  * property NAME (value, and its length in *LEN); without, the node itself
@@ -82,32 +162,22 @@ static const void *lookup(const void *dtb, const char *path, size_t path_len, co
 		ncomp++;
 	}
 
-	const uint8_t *base = dtb;
-	const uint8_t *st = base + hdr(dtb, 2);
-	const char *strings = (const char *)base + hdr(dtb, 3);
-	uint32_t size = hdr(dtb, 9), size_strings = hdr(dtb, 8);
+	struct cursor c;
+	struct token t;
 	unsigned level = 0, matched = 0; /* root is level 1; components match from level 2 */
 
-	for (uint32_t off = 0; off + 4 <= size;) {
-		uint32_t token = be32(st + off);
-		off += 4;
-		switch (token) {
-		case FDT_BEGIN_NODE: {
-			const char *node = (const char *)st + off;
-			uint32_t n = 0;
-			while (off + n < size && node[n])
-				n++;
-			if (off + n >= size)
-				return NULL;
+	if (!cursor_init(&c, dtb))
+		return NULL;
+	while (cursor_next(&c, &t)) {
+		switch (t.kind) {
+		case FDT_BEGIN_NODE:
 			level++;
 			if (level == matched + 2 && matched < ncomp &&
-			    name_matches(node, comp[matched], comp_len[matched]))
+			    name_matches(t.name, comp[matched], comp_len[matched]))
 				matched++;
 			if (!name && matched == ncomp && level == ncomp + 1)
-				return node;
-			off = (off + n + 1 + 3) & ~3U;
+				return t.name;
 			break;
-		}
 		case FDT_END_NODE:
 			if (level == 0)
 				return NULL;
@@ -115,25 +185,14 @@ static const void *lookup(const void *dtb, const char *path, size_t path_len, co
 				matched--;
 			level--;
 			break;
-		case FDT_PROP: {
-			if (off + 8 > size)
-				return NULL;
-			uint32_t plen = be32(st + off), nameoff = be32(st + off + 4);
-			off += 8;
-			if (plen > size - off || nameoff >= size_strings)
-				return NULL;
-			if (name && matched == ncomp && level == ncomp + 1 &&
-			    strncmp(strings + nameoff, name, size_strings - nameoff) == 0) {
+		case FDT_PROP:
+			if (name && matched == ncomp && level == ncomp + 1 && prop_is(&t, name)) {
 				if (len)
-					*len = plen;
-				return st + off;
+					*len = t.len;
+				return t.value;
 			}
-			off = (off + plen + 3) & ~3U;
 			break;
-		}
-		case FDT_NOP:
-			break;
-		default: /* FDT_END or garbage */
+		default: /* FDT_END */
 			return NULL;
 		}
 	}
@@ -291,35 +350,26 @@ int fdt_regions(const void *dtb, dt_region_fn fn, void *arg)
 	int count = 0;
 	int level = -1;
 
-	if (!fdt_valid(dtb))
+	struct cursor c;
+	struct token t;
+
+	if (!cursor_init(&c, dtb))
 		return -1;
+	while (cursor_next(&c, &t)) {
+		struct walk_node *node;
 
-	const uint8_t *base = dtb;
-	const uint8_t *st = base + hdr(dtb, 2);
-	const char *strings = (const char *)base + hdr(dtb, 3);
-	uint32_t size = hdr(dtb, 9), size_strings = hdr(dtb, 8);
-
-	for (uint32_t off = 0; off + 4 <= size;) {
-		uint32_t token = be32(st + off);
-		off += 4;
-		switch (token) {
-		case FDT_BEGIN_NODE: {
-			const char *name = (const char *)st + off;
-			uint32_t len = 0;
-			while (off + len < size && name[len])
-				len++;
-			if (off + len >= size || level + 1 >= FDT_MAX_DEPTH)
+		switch (t.kind) {
+		case FDT_BEGIN_NODE:
+			if (level + 1 >= FDT_MAX_DEPTH)
 				return -1;
 			if (level >= 0 && !n[level].done)
 				count += walk_finish(n, (unsigned)level, fn, arg);
 			level++;
 			memset(&n[level], 0, sizeof(n[level]));
-			n[level].name = name;
+			n[level].name = t.name;
 			n[level].addr_cells = 2; /* the defaults (Devicetree spec 2.3.5) */
 			n[level].size_cells = 1;
-			off = (off + len + 1 + 3) & ~3U;
 			break;
-		}
 		case FDT_END_NODE:
 			if (level < 0)
 				return -1;
@@ -327,44 +377,30 @@ int fdt_regions(const void *dtb, dt_region_fn fn, void *arg)
 				count += walk_finish(n, (unsigned)level, fn, arg);
 			level--;
 			break;
-		case FDT_PROP: {
-			if (off + 8 > size || level < 0)
+		case FDT_PROP:
+			if (level < 0)
 				return -1;
-			uint32_t plen = be32(st + off), nameoff = be32(st + off + 4);
-			off += 8;
-			if (plen > size - off || nameoff >= size_strings)
-				return -1;
-			const char *pname = strings + nameoff;
-			size_t pmax = size_strings - nameoff;
-			const uint8_t *val = st + off;
-			struct walk_node *node = &n[level];
-
-			if (strncmp(pname, "reg", pmax) == 0) {
-				node->reg = val;
-				node->reg_len = plen;
-			} else if (strncmp(pname, "ranges", pmax) == 0) {
+			node = &n[level];
+			if (prop_is(&t, "reg")) {
+				node->reg = t.value;
+				node->reg_len = t.len;
+			} else if (prop_is(&t, "ranges")) {
 				node->has_ranges = true;
-				node->ranges = val;
-				node->ranges_len = plen;
-			} else if (strncmp(pname, "#address-cells", pmax) == 0 && plen == 4) {
-				node->addr_cells = be32(val);
-			} else if (strncmp(pname, "#size-cells", pmax) == 0 && plen == 4) {
-				node->size_cells = be32(val);
-			} else if (strncmp(pname, "device_type", pmax) == 0) {
-				node->memory = plen == 7 && memcmp(val, "memory", 7) == 0;
-			} else if (strncmp(pname, "compatible", pmax) == 0) {
-				node->compatible = (const char *)val;
-				node->compatible_len = plen;
+				node->ranges = t.value;
+				node->ranges_len = t.len;
+			} else if (prop_is(&t, "#address-cells") && t.len == 4) {
+				node->addr_cells = be32(t.value);
+			} else if (prop_is(&t, "#size-cells") && t.len == 4) {
+				node->size_cells = be32(t.value);
+			} else if (prop_is(&t, "device_type")) {
+				node->memory = t.len == 7 && memcmp(t.value, "memory", 7) == 0;
+			} else if (prop_is(&t, "compatible")) {
+				node->compatible = (const char *)t.value;
+				node->compatible_len = t.len;
 			}
-			off = (off + plen + 3) & ~3U;
 			break;
-		}
-		case FDT_NOP:
-			break;
-		case FDT_END:
+		default: /* FDT_END */
 			return level == -1 ? count : -1;
-		default:
-			return -1;
 		}
 	}
 	return -1;
@@ -388,42 +424,29 @@ bool dt_region_compatible(const struct dt_region *r, const char *compat)
  */
 int fdt_cpus(const void *dtb, uint64_t *mpidr, unsigned max)
 {
-	if (!fdt_valid(dtb))
-		return -1;
-
-	const uint8_t *base = dtb;
-	const uint8_t *st = base + hdr(dtb, 2);
-	const char *strings = (const char *)base + hdr(dtb, 3);
-	uint32_t size = hdr(dtb, 9), size_strings = hdr(dtb, 8);
+	struct cursor c;
+	struct token t;
 	unsigned level = 0, count = 0;
 	bool in_cpus = false, is_cpu = false;
 	uint32_t cells = 2;
 	const uint8_t *reg = NULL;
 	uint32_t reg_len = 0;
 
-	for (uint32_t off = 0; off + 4 <= size;) {
-		uint32_t token = be32(st + off);
-		off += 4;
-		switch (token) {
-		case FDT_BEGIN_NODE: {
-			const char *name = (const char *)st + off;
-			uint32_t len = 0;
-			while (off + len < size && name[len])
-				len++;
-			if (off + len >= size)
-				return -1;
+	if (!cursor_init(&c, dtb))
+		return -1;
+	while (cursor_next(&c, &t)) {
+		switch (t.kind) {
+		case FDT_BEGIN_NODE:
 			level++;
 			if (level == 2) {
-				in_cpus = strcmp(name, "cpus") == 0;
+				in_cpus = strcmp(t.name, "cpus") == 0;
 				cells = 2;
 			}
 			if (level == 3) {
 				is_cpu = false;
 				reg = NULL;
 			}
-			off = (off + len + 1 + 3) & ~3U;
 			break;
-		}
 		case FDT_END_NODE:
 			if (level == 0)
 				return -1;
@@ -432,35 +455,18 @@ int fdt_cpus(const void *dtb, uint64_t *mpidr, unsigned max)
 				mpidr[count++] = read_cells(reg, cells);
 			level--;
 			break;
-		case FDT_PROP: {
-			if (off + 8 > size)
-				return -1;
-			uint32_t plen = be32(st + off), nameoff = be32(st + off + 4);
-			off += 8;
-			if (plen > size - off || nameoff >= size_strings)
-				return -1;
-			const char *pname = strings + nameoff;
-			size_t pmax = size_strings - nameoff;
-			const uint8_t *val = st + off;
-
-			if (in_cpus && level == 2 && strncmp(pname, "#address-cells", pmax) == 0 &&
-			    plen == 4)
-				cells = be32(val);
-			if (in_cpus && level == 3 && strncmp(pname, "reg", pmax) == 0) {
-				reg = val;
-				reg_len = plen;
+		case FDT_PROP:
+			if (in_cpus && level == 2 && prop_is(&t, "#address-cells") && t.len == 4)
+				cells = be32(t.value);
+			if (in_cpus && level == 3 && prop_is(&t, "reg")) {
+				reg = t.value;
+				reg_len = t.len;
 			}
-			if (in_cpus && level == 3 && strncmp(pname, "device_type", pmax) == 0)
-				is_cpu = plen == 4 && memcmp(val, "cpu", 4) == 0;
-			off = (off + plen + 3) & ~3U;
+			if (in_cpus && level == 3 && prop_is(&t, "device_type"))
+				is_cpu = t.len == 4 && memcmp(t.value, "cpu", 4) == 0;
 			break;
-		}
-		case FDT_NOP:
-			break;
-		case FDT_END:
+		default: /* FDT_END */
 			return level == 0 ? (int)count : -1;
-		default:
-			return -1;
 		}
 	}
 	return -1;
