@@ -823,3 +823,38 @@ TEST(vgic_sgi_delivery_round_trip)
 	CHECK_EQ(sgi_r32(fx, 1, 0x0200), 1u << 1);
 	free(fx);
 }
+
+TEST(vgic_quiet_vcpu_short_cuts)
+{
+	struct vgic_fx *fx = booted(2, 64);
+	uint64_t lrs[NLR], hcr;
+
+	/* Nothing live: quiet, and flush writes only empty LRs and En. */
+	CHECK(vgic_vcpu_quiet(&fx->vgic, 0));
+	lrs[0] = 0xdead;
+	CHECK_EQ(vgic_flush(&fx->vgic, 0, lrs, NLR, &hcr), 0);
+	CHECK_EQ(lrs[0], 0);
+	CHECK_EQ(hcr, VGIC_HCR_EN);
+	/* With no LR used by that flush, sync ignores whatever the LRs read back as. */
+	lrs[0] = 33 | 1ull << 62;
+	vgic_sync(&fx->vgic, 0, lrs, NLR);
+	CHECK(!isactiver(fx, 33) && !ispendr(fx, 33));
+
+	/* A pending SPI routed to vCPU 0 ends the quiet, for vCPU 1 too (live SPIs are shared). */
+	spi_enable(fx, 33);
+	vgic_set_line(&fx->vgic, 0, 33, true);
+	CHECK(!vgic_vcpu_quiet(&fx->vgic, 0));
+	CHECK(!vgic_vcpu_quiet(&fx->vgic, 1));
+	CHECK_EQ(vgic_flush(&fx->vgic, 0, lrs, NLR, &hcr), 1);
+	CHECK_EQ(lr_intid(lrs[0]), 33);
+	/* Handled, EOId and the line dropped: the next flush finds it idle, and all is quiet again. */
+	CHECK_EQ(guest_ack(lrs, NLR), 33);
+	CHECK(guest_eoi(lrs, NLR, 33));
+	vgic_sync(&fx->vgic, 0, lrs, NLR);
+	vgic_set_line(&fx->vgic, 0, 33, false);
+	CHECK(!vgic_vcpu_quiet(&fx->vgic, 0)); /* live bits are cleared by a flush, lazily */
+	CHECK_EQ(vgic_flush(&fx->vgic, 0, lrs, NLR, &hcr), 0);
+	CHECK(vgic_vcpu_quiet(&fx->vgic, 0));
+	CHECK(vgic_vcpu_quiet(&fx->vgic, 1));
+	free(fx);
+}
