@@ -5,12 +5,6 @@
  */
 #include <rhenium/abort.h>
 
-#define ESR_EC_POS 26
-#define ESR_IL_BIT (1ULL << 25)
-#define ESR_ISS_BITS 0x1ffffffULL
-#define ESR_ISS2_POS 32
-#define ESR_ISS2_BITS 0xffffffULL
-
 /* "ISS encoding for an exception from a Data Abort" (instruction abort: subset) */
 #define DABT_ISV (1U << 24)
 #define DABT_SAS_POS 22
@@ -30,26 +24,6 @@
 static uint32_t abort_field(uint32_t iss, unsigned int pos, uint32_t bits)
 {
 	return (iss >> pos) & bits;
-}
-
-unsigned int abort_esr_ec(uint64_t esr)
-{
-	return (unsigned int)((esr >> ESR_EC_POS) & 0x3f);
-}
-
-bool abort_esr_il32(uint64_t esr)
-{
-	return (esr & ESR_IL_BIT) != 0;
-}
-
-uint32_t abort_esr_iss(uint64_t esr)
-{
-	return (uint32_t)(esr & ESR_ISS_BITS);
-}
-
-uint32_t abort_esr_iss2(uint64_t esr)
-{
-	return (uint32_t)((esr >> ESR_ISS2_POS) & ESR_ISS2_BITS);
 }
 
 static struct abort_fault abort_fault_level(enum abort_fault_kind kind, int level)

@@ -64,31 +64,6 @@ void vgic_kick(struct vgic *vgic, unsigned int vcpu)
  * Interrupt state
  */
 
-struct vgic_irq *vgic_get_irq(struct vgic *vgic, unsigned int vcpu, unsigned int intid)
-{
-	if (intid < VGIC_NR_PRIVATE)
-		return vcpu < vgic->nr_vcpus ? &vgic->vcpu[vcpu].priv[intid] : NULL;
-	if (intid - VGIC_NR_PRIVATE < vgic->nr_spis)
-		return &vgic->spi[intid - VGIC_NR_PRIVATE];
-	return NULL;
-}
-
-bool vgic_irq_pending(const struct vgic_irq *irq)
-{
-	return irq->latch || (!irq->edge && irq->line);
-}
-
-bool vgic_irq_group_enabled(const struct vgic *vgic, const struct vgic_irq *irq)
-{
-	return irq->group1 ? vgic->grp1_enabled : vgic->grp0_enabled;
-}
-
-bool vgic_irq_deliverable(const struct vgic *vgic, const struct vgic_irq *irq)
-{
-	return vgic_irq_pending(irq) && irq->enabled && !irq->active &&
-	       vgic_irq_group_enabled(vgic, irq) && irq->target != VGIC_NO_VCPU;
-}
-
 struct vgic_snap vgic_irq_snap(const struct vgic *vgic, const struct vgic_irq *irq)
 {
 	struct vgic_snap s;

@@ -60,12 +60,38 @@ void vgic_lock(struct vgic *vgic);
 void vgic_unlock(struct vgic *vgic);
 void vgic_kick(struct vgic *vgic, unsigned int vcpu);
 
+/*
+ * The small predicates below are inline: vgic_flush asks them of every live
+ * interrupt before every entry.
+ */
+
 /* NULL if intid does not exist; `vcpu` picks the owner of SGIs and PPIs. */
-struct vgic_irq *vgic_get_irq(struct vgic *vgic, unsigned int vcpu, unsigned int intid);
-bool vgic_irq_pending(const struct vgic_irq *irq);
-bool vgic_irq_group_enabled(const struct vgic *vgic, const struct vgic_irq *irq);
+static inline struct vgic_irq *vgic_get_irq(struct vgic *vgic, unsigned int vcpu,
+					    unsigned int intid)
+{
+	if (intid < VGIC_NR_PRIVATE)
+		return vcpu < vgic->nr_vcpus ? &vgic->vcpu[vcpu].priv[intid] : NULL;
+	if (intid - VGIC_NR_PRIVATE < vgic->nr_spis)
+		return &vgic->spi[intid - VGIC_NR_PRIVATE];
+	return NULL;
+}
+
+static inline bool vgic_irq_pending(const struct vgic_irq *irq)
+{
+	return irq->latch || (!irq->edge && irq->line);
+}
+
+static inline bool vgic_irq_group_enabled(const struct vgic *vgic, const struct vgic_irq *irq)
+{
+	return irq->group1 ? vgic->grp1_enabled : vgic->grp0_enabled;
+}
+
 /* Pending, enabled, group enabled, not active and routed somewhere. */
-bool vgic_irq_deliverable(const struct vgic *vgic, const struct vgic_irq *irq);
+static inline bool vgic_irq_deliverable(const struct vgic *vgic, const struct vgic_irq *irq)
+{
+	return vgic_irq_pending(irq) && irq->enabled && !irq->active &&
+	       vgic_irq_group_enabled(vgic, irq) && irq->target != VGIC_NO_VCPU;
+}
 
 struct vgic_snap vgic_irq_snap(const struct vgic *vgic, const struct vgic_irq *irq);
 /*

@@ -116,14 +116,16 @@ static bool vcpu_has_amu;
 static void vcpu_probe_features(void)
 {
 	static bool probed;
-	uint64_t dfr0 = sysreg_read(id_aa64dfr0_el1);
-	uint64_t isar1 = sysreg_read(id_aa64isar1_el1);
-	uint64_t pmuver = (dfr0 >> 8) & 0xf;
+	uint64_t dfr0, isar1, pmuver;
 	unsigned int prebits;
 
+	/* Asked on every entry (arch_vgic_nr_lrs): the ID registers are read once. */
 	if (probed)
 		return;
 	probed = true;
+	dfr0 = sysreg_read(id_aa64dfr0_el1);
+	isar1 = sysreg_read(id_aa64isar1_el1);
+	pmuver = (dfr0 >> 8) & 0xf;
 	vcpu_nr_lrs = MIN(gicv3_nr_lrs(), ARCH_VGIC_MAX_LRS);
 	prebits = (unsigned int)((sysreg_read(S3_4_C12_C11_1) >> 26) & 7) + 1;
 	vcpu_nr_apr = prebits >= 7 ? 4 : prebits == 6 ? 2 : 1;

@@ -33,12 +33,28 @@ enum esr_ec {
 /* The general-purpose register number that means XZR/WZR in a load/store syndrome. */
 #define ABORT_REG_ZR 31U
 
-unsigned int abort_esr_ec(uint64_t esr);
+/* The syndrome's fields, inline: every exit asks for its class first. */
+static inline unsigned int abort_esr_ec(uint64_t esr)
+{
+	return (unsigned int)((esr >> 26) & 0x3f); /* EC, bits [31:26] */
+}
+
 /* IL: the trapped instruction is 32 bits long (always, for A64). */
-bool abort_esr_il32(uint64_t esr);
-uint32_t abort_esr_iss(uint64_t esr);
+static inline bool abort_esr_il32(uint64_t esr)
+{
+	return (esr & (1ULL << 25)) != 0;
+}
+
+static inline uint32_t abort_esr_iss(uint64_t esr)
+{
+	return (uint32_t)(esr & 0x1ffffffULL); /* ISS, bits [24:0] */
+}
+
 /* ISS2, ESR_EL2[55:32]: extra syndrome of newer features (LS64, THE, POE, GCS). */
-uint32_t abort_esr_iss2(uint64_t esr);
+static inline uint32_t abort_esr_iss2(uint64_t esr)
+{
+	return (uint32_t)((esr >> 32) & 0xffffffULL);
+}
 
 /* ---- fault status codes (DFSC and IFSC share one encoding) ---- */
 
