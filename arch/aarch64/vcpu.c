@@ -612,6 +612,16 @@ unsigned int arch_vgic_priority_bits(void)
 	return gicv3_vpri_bits();
 }
 
+/* What the exception left in ESR_EL2, FAR_EL2 and HPFAR_EL2. */
+static void vcpu_read_syndrome(struct vcpu_exit *exit, enum vcpu_exit_kind kind)
+{
+	exit->kind = kind;
+	exit->esr = sysreg_read(esr_el2);
+	exit->far = sysreg_read(far_el2);
+	/* HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4]. */
+	exit->fault_ipa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (exit->far & 0xfff);
+}
+
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
 	struct arch_vcpu *a = &vcpu->arch;
@@ -630,11 +640,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	kind = vcpu_enter(&vcpu->regs);
 
 	sysreg_write(hcr_el2, HCR_HOST);
-	exit->kind = (enum vcpu_exit_kind)kind;
-	exit->esr = sysreg_read(esr_el2);
-	exit->far = sysreg_read(far_el2);
-	/* HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4]. */
-	exit->fault_ipa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (exit->far & 0xfff);
+	vcpu_read_syndrome(exit, (enum vcpu_exit_kind)kind);
 	for (unsigned int n = 0; n < used; n++)
 		a->lr[n] = gicv3_read_lr(n);
 	sysreg_write(S3_4_C12_C11_0, 0);
@@ -653,11 +659,9 @@ _Static_assert(offsetof(struct vcpu, regs) == 0, "vcpu_trap passes the vcpu as i
 uint64_t arch_vcpu_trap(struct vcpu_regs *regs)
 {
 	struct vcpu *vcpu = (struct vcpu *)regs;
-	struct vcpu_exit exit = { .kind = VCPU_EXIT_KIND_SYNC };
+	struct vcpu_exit exit;
 
-	exit.esr = sysreg_read(esr_el2);
-	exit.far = sysreg_read(far_el2);
-	exit.fault_ipa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (exit.far & 0xfff);
+	vcpu_read_syndrome(&exit, VCPU_EXIT_KIND_SYNC);
 	switch (vcpu_handle_exit_fast(vcpu, &exit)) {
 	case VCPU_FAST_RESUME:
 		return VCPU_TRAP_RESUME;

@@ -91,7 +91,7 @@ bool vcpu_handle_exit(struct vcpu *vcpu, const struct vcpu_exit *exit);
 /*
  * The short way for a trap (HVC, SMC, data abort, system register), taken
  * straight from the exception vector while the vCPU's state is still in the
- * CPU: no list register sync and flush, no scheduler pass. See docs/vcpu.md.
+ * CPU: no list register sync and flush, no scheduler pass. See docs/vm.md.
  */
 enum vcpu_fast_exit vcpu_handle_exit_fast(struct vcpu *vcpu, const struct vcpu_exit *exit);
 /*
